@@ -1,0 +1,86 @@
+"""Render the book model through the Jinja templates.
+
+Autoescaping is on and undefined variables are errors. Content is only ever
+passed as data: no source text is compiled as a template, so `{{ … }}` in a
+chapter title is printed as written. The one value marked safe is prose HTML,
+which the reader produced with raw HTML disabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import jinja2
+from markupsafe import Markup
+
+from . import derived
+from .model import Book, Chapter, Section
+
+
+def environment(templates: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def template_files(templates: Path, name: str) -> list[Path]:
+    """``name`` and every template it imports, extends or includes (for doit's file_dep)."""
+    import jinja2.meta
+
+    env = environment(templates)
+    seen: list[str] = []
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        source = env.loader.get_source(env, current)[0]
+        todo.extend(t for t in jinja2.meta.find_referenced_templates(env.parse(source)) if t)
+    return [templates / t for t in sorted(seen)]
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """Everything a template may use, derived from the book once."""
+
+    book: Book
+    version: str | None
+    timestamp: str  # ISO 8601, from SOURCE_DATE_EPOCH
+
+    def variables(self, href: Callable[[Section | Chapter], str]) -> dict:
+        return {
+            "meta": self.book.metadata,
+            "sections": self.book.sections,
+            "learning_path": derived.resolved_learning_path(self.book),
+            "new_entries": derived.whats_new(self.book),
+            "index_entries": derived.tools_index(self.book),
+            "version": self.version,
+            "timestamp": self.timestamp,
+            "href": href,
+        }
+
+
+def fragment_href(node: Section | Chapter) -> str:
+    return "#" + node.anchor
+
+
+def render_book_html(templates: Path, context: RenderContext) -> str:
+    """The whole book as one HTML document, for the PDF."""
+    template = environment(templates).get_template("pdf/book.html.j2")
+    return template.render(context.variables(fragment_href))
+
+
+def render_epub_document(env: jinja2.Environment, kind: str, context: RenderContext,
+                         href: Callable[[Section | Chapter], str], section: Section | None = None) -> str:
+    template = env.get_template("epub/document.xhtml.j2")
+    return template.render(context.variables(href), kind=kind, section=section)
+
+
+def safe_prose(html: str) -> Markup:
+    return Markup(html)

@@ -1,0 +1,502 @@
+"""Read a content folder into the book model.
+
+A content folder has ``handbook.yaml`` (metadata, learning path, section
+order) and one Markdown file per section (YAML front matter, then the body).
+A section body is read with markdown-it-py. Blocks that start with a chapter
+line, and the lines written directly under a chapter line (no blank line in
+between), are the outline: chapters and their topic lines, bare or bulleted.
+Anything else (after a blank line) is prose, kept as Markdown rendered to
+safe HTML (raw HTML is shown as text, never passed through).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from .diagnostics import BuildError, Diagnostics, Location, display_path
+from .model import Book, Chapter, LearningStep, Metadata, Prose, ReviewDate, Section, Topic
+from .sources import closest, load_yaml, read_text, split_front_matter
+
+METADATA_FILE = "handbook.yaml"
+MAX_CHAPTER_NUMBER = 9999
+
+REQUIRED_KEYS = {"title": str, "slug": str, "language": str, "identifier": str, "about": str,
+                 "review_date": (str, datetime.date), "sections": list}
+OPTIONAL_KEYS = {"subtitle": str, "creator": str, "publisher": str, "isbn": str,
+                 "edition_note": str, "learning_path": dict, "trim": dict, "tool_labels": list}
+SECTION_KEYS = ("layout", "title", "description")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+# `Chapter 12: Title`, optionally as a Markdown heading, optionally `(New)`.
+CHAPTER_LINE = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter[ \t]+(\d+)[ \t]*:[ \t]*(\S.*?)[ \t]*#*[ \t]*$")
+# Lines meant as chapters that cannot be read: no number, a roman numeral, no title.
+CHAPTER_LIKE = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter\b[ \t]*(?:[0-9]+|[IVXLCDM]+\b|[ivxlcdm]+\b)?[ \t]*(?::.*)?$")
+NEW_CHAPTER = re.compile(r"[ \t]*\(New\)$")
+NEW_TOPIC = re.compile(r"[ \t]*\(New subtopic\)$")
+BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
+ANNOTATION = re.compile(r"^\[(.*)\]$")
+LABELLED = re.compile(r"^([^:,\[\]()]{1,48}?):[ \t]+(\S.*)$")
+STEP_REFERENCE = re.compile(r"\s*\((Sections?)\s+([0-9][0-9\s,–\-and]*)\)\s*\.?\s*$")
+
+
+def slugify(text: str) -> str:
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "section"
+
+
+def split_list(text: str) -> tuple[str, ...]:
+    """Split ``a, b (c, d), e`` on the commas outside parentheses."""
+    parts, depth, current = [], 0, []
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current).strip())
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current).strip())
+    return tuple(p for p in parts if p)
+
+
+def parse_topic(line: str, location: Location) -> Topic:
+    text = line.strip()
+    is_new = bool(NEW_TOPIC.search(text))
+    if is_new:
+        text = NEW_TOPIC.sub("", text)
+    if match := ANNOTATION.match(text):
+        inner = match.group(1).strip()
+        head, _, tail = inner.partition(";")
+        concepts = split_list(tail.replace(";", ","))
+        if labelled := LABELLED.match(head.strip()):
+            return Topic(text, "annotation", location, is_new, labelled.group(1).strip(),
+                         split_list(labelled.group(2)), concepts)
+        return Topic(text, "annotation", location, is_new, None, (), split_list(head) + concepts)
+    if labelled := LABELLED.match(text):
+        return Topic(text, "labelled", location, is_new, labelled.group(1).strip(),
+                     split_list(labelled.group(2)))
+    return Topic(text, "plain", location, is_new)
+
+
+@dataclass
+class _Draft:
+    """A chapter while its lines are being read."""
+
+    title: str
+    original_number: int
+    location: Location
+    is_new: bool
+    topics: list
+    prose: list
+
+    def freeze(self) -> Chapter:
+        return Chapter(self.title, self.original_number, self.location, self.is_new,
+                       tuple(self.topics), tuple(self.prose))
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md.validateLink = lambda url: True  # every URL is classified by _check_urls instead
+    return md
+
+
+class SectionBodyReader:
+    """Reads one section body; collects chapters, intro prose and diagnostics."""
+
+    def __init__(self, path: str, lines: tuple[str, ...], first_line: int, content_root: Path,
+                 source_dir: Path, diagnostics: Diagnostics):
+        self.path = path
+        self.lines = lines
+        self.first_line = first_line
+        self.content_root = content_root
+        self.source_dir = source_dir
+        self.diagnostics = diagnostics
+        self.md = _markdown()
+        self.intro: list[Prose] = []
+        self.chapters: list[_Draft] = []
+
+    def location(self, index: int) -> Location:
+        return Location(self.path, self.first_line + index)
+
+    def read(self) -> tuple[tuple[Prose, ...], tuple[Chapter, ...]]:
+        tokens = self.md.parse("\n".join(self.lines))
+        outline_ends_at = None  # line index where the outline run ended, for adjacency
+        for start, end, token in self._top_level_blocks(tokens):
+            if token.type == "heading_open":
+                heading = self.lines[start]
+                if self._chapter_line(heading, start):
+                    outline_ends_at = end
+                    continue
+                outline_ends_at = None
+                self._add_prose(start, end)
+            elif token.type in ("paragraph_open", "bullet_list_open", "ordered_list_open"):
+                adjacent = outline_ends_at is not None and start == outline_ends_at and self.chapters
+                first_chapter = next((i for i in range(start, end)
+                                      if CHAPTER_LIKE.match(self._unbullet(self.lines[i]))), None)
+                if not adjacent and first_chapter is None:
+                    outline_ends_at = None
+                    self._add_prose(start, end)
+                    continue
+                outline_from = start if adjacent else first_chapter
+                if outline_from > start:
+                    self._add_prose(start, outline_from)
+                for index in range(outline_from, end):
+                    line = self._unbullet(self.lines[index])
+                    if line.strip() and not self._chapter_line(line, index):
+                        self.chapters[-1].topics.append(parse_topic(line, self.location(index)))
+                outline_ends_at = end
+            else:
+                outline_ends_at = None
+                self._add_prose(start, end)
+        return tuple(self.intro), tuple(c.freeze() for c in self.chapters)
+
+    @staticmethod
+    def _top_level_blocks(tokens: list[Token]):
+        for token in tokens:
+            if token.level == 0 and token.nesting >= 0 and token.map and token.type != "inline":
+                yield token.map[0], token.map[1], token
+
+    @staticmethod
+    def _unbullet(line: str) -> str:
+        return BULLET.sub("", line, count=1)
+
+    def _chapter_line(self, line: str, index: int) -> bool:
+        """Start a chapter if ``line`` is a chapter line; report malformed ones."""
+        text = line.strip()
+        if match := CHAPTER_LINE.match(text):
+            number, title = int(match.group(1)), match.group(2).strip()
+            if number > MAX_CHAPTER_NUMBER or number < 1:
+                self.diagnostics.error(self.location(index), "chapter-line-malformed",
+                                       f"chapter number {match.group(1)} is out of range; "
+                                       f"use a number from 1 to {MAX_CHAPTER_NUMBER} (the build renumbers anyway)")
+                number = 0
+            is_new = bool(NEW_CHAPTER.search(title))
+            title = NEW_CHAPTER.sub("", title).strip()
+            if not title:
+                self.diagnostics.error(self.location(index), "chapter-line-malformed",
+                                       "the chapter has no title; write `Chapter N: Title`")
+            self.chapters.append(_Draft(title, number, self.location(index), is_new, [], []))
+            return True
+        if CHAPTER_LIKE.match(text):
+            self.diagnostics.error(self.location(index), "chapter-line-malformed",
+                                   f"cannot read the chapter line {text!r}; write `Chapter N: Title` "
+                                   "with an arabic number and a title, e.g. `Chapter 12: Model Serving`")
+            self.chapters.append(_Draft(text, 0, self.location(index), False, [], []))
+            return True
+        return False
+
+    def _add_prose(self, start: int, end: int) -> None:
+        source = "\n".join(self.lines[start:end])
+        if not source.strip():
+            return
+        env: dict = {}
+        tokens = self.md.parse(source, env)
+        assets = self._check_urls(tokens, start)
+        html = self.md.renderer.render(tokens, self.md.options, env)
+        prose = Prose(html, self.location(start), tuple(assets))
+        (self.chapters[-1].prose if self.chapters else self.intro).append(prose)
+
+    def _check_urls(self, tokens: list[Token], start: int) -> list[str]:
+        """Keep links and images inside the book: refuse what a renderer must not fetch."""
+        assets = []
+        for token in tokens:
+            for child in [token, *(token.children or [])]:
+                attr = "src" if child.type == "image" else "href" if child.type == "link_open" else None
+                if attr is None:
+                    continue
+                url = str(child.attrs.get(attr, ""))
+                line = start + (token.map[0] if token.map else 0)
+                target = self._classify(url, image=child.type == "image", index=line)
+                if target is None:
+                    child.attrs[attr] = "#"
+                elif child.type == "image":
+                    child.attrs[attr] = target
+                    assets.append(target)
+        return assets
+
+    def _classify(self, url: str, image: bool, index: int) -> str | None:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        what = "image" if image else "link"
+        if not image and (url.startswith("#") or scheme in ("http", "https", "mailto")):
+            return url
+        if scheme in ("http", "https"):
+            self.diagnostics.error(self.location(index), "remote-image",
+                                   f"the image {url!r} is on the network; the build never fetches URLs, "
+                                   "so copy the image into the content folder and refer to it by a relative path")
+            return None
+        if scheme or url.startswith("/") or parts.netloc:
+            self.diagnostics.error(self.location(index), "unsafe-url",
+                                   f"the {what} {url!r} points outside the book; use a path relative to "
+                                   "the section file inside the content folder"
+                                   + ("" if image else ", a #anchor, or an http(s) URL"))
+            return None
+        if not image:
+            self.diagnostics.error(self.location(index), "unsafe-url",
+                                   f"the link {url!r} points at a file; link to #anchors or http(s) URLs")
+            return None
+        resolved = (self.source_dir / parts.path).resolve()
+        try:
+            relative = resolved.relative_to(self.content_root.resolve())
+        except ValueError:
+            self.diagnostics.error(self.location(index), "unsafe-url",
+                                   f"the image {url!r} is outside the content folder; move it inside")
+            return None
+        if not resolved.is_file():
+            self.diagnostics.error(self.location(index), "missing-image",
+                                   f"the image {url!r} does not exist")
+            return None
+        return PurePosixPath(relative).as_posix()
+
+
+def _check_keys(mapping: dict, allowed, where: str, key_lines: dict, path: str,
+                diagnostics: Diagnostics, default_line: int = 1) -> None:
+    for key in mapping:
+        if key not in allowed:
+            suggestion = closest(str(key), list(allowed))
+            hint = f"; did you mean `{suggestion}`?" if suggestion else f"; known keys: {', '.join(allowed)}"
+            diagnostics.warning(Location(path, key_lines.get(key, default_line)), "unknown-key",
+                                f"unknown {where} key `{key}` is ignored{hint}")
+
+
+def _line_of(node, *path) -> int | None:
+    """The 0-based line of the YAML node at ``path`` (keys and list indices)."""
+    import yaml
+
+    for step in path:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == step), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node = node.value[step]
+        else:
+            return None
+        if node is None:
+            return None
+    return node.start_mark.line
+
+
+def _parse_review_date(value, location: Location, diagnostics: Diagnostics) -> ReviewDate | None:
+    if isinstance(value, datetime.date):
+        return ReviewDate(value.year, value.month)
+    if isinstance(value, str) and (m := re.fullmatch(r"(\d{4})-(\d{2})", value.strip())) and 1 <= int(m[2]) <= 12:
+        return ReviewDate(int(m[1]), int(m[2]))
+    diagnostics.error(location, "metadata-type",
+                      f"review_date {value!r} is not a month; write it as YYYY-MM, e.g. 2025-05")
+    return None
+
+
+def read_metadata(content: Path, diagnostics: Diagnostics):
+    """Read handbook.yaml: returns (metadata, raw mapping, yaml node, shown path) or None."""
+    import yaml
+
+    file = content / METADATA_FILE
+    shown = display_path(file)
+    if not file.is_file():
+        diagnostics.error(Location(shown, 1), "metadata-missing",
+                          f"no {METADATA_FILE} in {display_path(content)}; every content folder needs one "
+                          "(run `doit import` to create a content folder from an outline)")
+        return None
+    source = read_text(file, shown, diagnostics)
+    if source is None:
+        return None
+    text = "\n".join(source.lines)
+    document = load_yaml(text, shown, 1, diagnostics)
+    if document is None:
+        return None
+    data = document.data
+    if not isinstance(data, dict):
+        diagnostics.error(Location(shown, 1), "metadata-type",
+                          f"{METADATA_FILE} must be a mapping of `key: value` lines")
+        return None
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    ok = True
+    for key, kind in REQUIRED_KEYS.items():
+        if key not in data:
+            diagnostics.error(Location(shown, 1), "metadata-missing-key",
+                              f"{METADATA_FILE} has no `{key}`; add it")
+            ok = False
+        elif not isinstance(data[key], kind) or (isinstance(data[key], str) and not data[key].strip()):
+            diagnostics.error(Location(shown, document.key_lines.get(key, 1)), "metadata-type",
+                              f"`{key}` must be {_kind_name(kind)}, not {_describe(data[key])}")
+            ok = False
+    for key, kind in OPTIONAL_KEYS.items():
+        if key in data and data[key] is not None and not isinstance(data[key], kind):
+            diagnostics.error(Location(shown, document.key_lines.get(key, 1)), "metadata-type",
+                              f"`{key}` must be {_kind_name(kind)}, not {_describe(data[key])}")
+            ok = False
+    _check_keys(data, [*REQUIRED_KEYS, *OPTIONAL_KEYS], METADATA_FILE, document.key_lines, shown, diagnostics)
+    if not ok:
+        return None
+    if not SLUG.match(data["slug"]):
+        diagnostics.error(Location(shown, document.key_lines["slug"]), "metadata-type",
+                          f"slug {data['slug']!r} must be lower-case letters, digits and hyphens (it names the output files)")
+        return None
+    review = _parse_review_date(data["review_date"], Location(shown, document.key_lines["review_date"]), diagnostics)
+    if review is None:
+        return None
+    learning = data.get("learning_path") or {}
+    trim = data.get("trim") or {}
+    metadata = Metadata(
+        title=data["title"].strip(), slug=data["slug"], language=data["language"].strip(),
+        identifier=data["identifier"].strip(), about=data["about"].strip(), review_date=review,
+        location=Location(shown, 1), subtitle=data.get("subtitle"), creator=data.get("creator"),
+        publisher=data.get("publisher"), isbn=data.get("isbn"), edition_note=data.get("edition_note"),
+        learning_path_title=str(learning.get("title") or "Learning path"),
+        trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")),
+        tool_labels=tuple(str(label).lower() for label in data.get("tool_labels")
+                          or ("tools", "libraries", "frameworks", "platforms")),
+    )
+    return metadata, data, node, shown
+
+
+def _kind_name(kind) -> str:
+    names = {str: "text", list: "a list", dict: "a mapping", datetime.date: "a date"}
+    if isinstance(kind, tuple):
+        return " or ".join(names[k] for k in kind)
+    return names[kind]
+
+
+def _describe(value) -> str:
+    if isinstance(value, str):
+        return "empty text" if not value.strip() else "text"
+    return {list: "a list", dict: "a mapping", type(None): "nothing", bool: "true/false",
+            int: "a number", float: "a number"}.get(type(value), type(value).__name__)
+
+
+def _read_learning_path(data: dict, node, shown: str, diagnostics: Diagnostics) -> tuple[LearningStep, ...]:
+    learning = data.get("learning_path") or {}
+    _check_keys(learning, ("title", "steps"), "learning_path", {}, shown, diagnostics,
+                (_line_of(node, "learning_path") or 0) + 1)
+    steps = learning.get("steps") or []
+    if not isinstance(steps, list):
+        diagnostics.error(Location(shown, (_line_of(node, "learning_path", "steps") or 0) + 1), "metadata-type",
+                          "learning_path.steps must be a list of steps, each with `text` and `sections`")
+        return ()
+    result = []
+    for index, step in enumerate(steps):
+        line = (_line_of(node, "learning_path", "steps", index) or 0) + 1
+        location = Location(shown, line)
+        if not isinstance(step, dict) or not isinstance(step.get("text"), str):
+            diagnostics.error(location, "metadata-type",
+                              "a learning-path step needs `text:` (what to do) and `sections:` (section slugs)")
+            continue
+        _check_keys(step, ("text", "sections"), "learning-path step", {}, shown, diagnostics, line)
+        slugs = step.get("sections") or []
+        if isinstance(slugs, str):
+            slugs = [slugs]
+        if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
+            diagnostics.error(location, "metadata-type", "`sections` of a learning-path step must be a list of section slugs")
+            slugs = []
+        result.append(LearningStep(index + 1, step["text"].strip(), tuple(slugs), location))
+    return tuple(result)
+
+
+def read_section(file: Path, slug: str, outline_title: str | None, outline_location: Location | None,
+                 content: Path, diagnostics: Diagnostics) -> Section | None:
+    shown = display_path(file)
+    source = read_text(file, shown, diagnostics)
+    if source is None:
+        return None
+    split = split_front_matter(source, diagnostics)
+    if split is None:
+        return None
+    front = split.front_matter.data if split.front_matter else {}
+    key_lines = split.front_matter.key_lines if split.front_matter else {}
+    _check_keys(front, SECTION_KEYS, "front matter", key_lines, shown, diagnostics)
+    for key in ("title", "description"):
+        if key in front and not isinstance(front[key], str):
+            diagnostics.error(Location(shown, key_lines.get(key, 1)), "front-matter-type",
+                              f"`{key}` must be text; put it in quotes")
+            return None
+    fm_title = (front.get("title") or "").strip() or None
+    description = (front.get("description") or "").strip() or None
+    title = outline_title or fm_title
+    if not title:
+        diagnostics.error(Location(shown, 1), "section-no-title",
+                          "the section has no title; add `title:` to its front matter")
+        return None
+    stray_title = stray_location = None
+    if outline_title and fm_title and fm_title != outline_title:
+        # Front matter copied from another page: keep the outline's name, and
+        # do not print a description written for that other page.
+        stray_title, stray_location = fm_title, Location(shown, key_lines.get("title", 1))
+        description = None
+    body = SectionBodyReader(shown, split.body_lines, split.body_first_line, content, file.parent, diagnostics)
+    intro, chapters = body.read()
+    return Section(slug=slug, title=title, location=Location(shown, 1),
+                   title_location=outline_location or Location(shown, key_lines.get("title", 1)),
+                   description=description, stray_title=stray_title, stray_title_location=stray_location,
+                   intro=intro, chapters=chapters)
+
+
+def read_content(content: Path, diagnostics: Diagnostics) -> Book | None:
+    """Read a whole content folder. Problems go to ``diagnostics``; None when nothing usable was read."""
+    content = Path(content)
+    loaded = read_metadata(content, diagnostics)
+    if loaded is None:
+        return None
+    metadata, data, node, shown = loaded
+    learning_path = _read_learning_path(data, node, shown, diagnostics)
+    sections = []
+    seen_files: dict[Path, Location] = {}
+    for index, entry in enumerate(data["sections"]):
+        location = Location(shown, (_line_of(node, "sections", index) or 0) + 1)
+        if isinstance(entry, str):
+            entry = {"file": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("file"), str):
+            diagnostics.error(location, "metadata-type",
+                              "each entry of `sections` needs `file:` (a Markdown file in the content folder)")
+            continue
+        _check_keys(entry, ("file", "title"), "sections entry", {}, shown, diagnostics, location.line)
+        file = (content / entry["file"]).resolve()
+        try:
+            file.relative_to(content.resolve())
+        except ValueError:
+            diagnostics.error(location, "unsafe-url",
+                              f"section file {entry['file']!r} is outside the content folder")
+            continue
+        if file in seen_files:
+            diagnostics.error(location, "duplicate-section",
+                              f"{entry['file']} is listed twice (first at line {seen_files[file].line}); remove one")
+            continue
+        seen_files[file] = location
+        if not file.is_file():
+            diagnostics.error(location, "section-missing-file",
+                              f"section file {entry['file']} does not exist in {display_path(content)}")
+            continue
+        title = entry.get("title")
+        if title is not None and not isinstance(title, str):
+            diagnostics.error(location, "metadata-type", "a section's `title` must be text")
+            continue
+        section = read_section(file, slugify(Path(entry["file"]).stem), (title or "").strip() or None,
+                               location if title else None, content, diagnostics)
+        if section is not None:
+            sections.append(section)
+    return Book(metadata, learning_path, tuple(sections))
+
+
+def load_book(content: Path, diagnostics: Diagnostics | None = None):
+    """Read, number and check a content folder; raise :class:`BuildError` on errors."""
+    from .checks import check_book
+    from .numbering import number_book
+
+    diagnostics = diagnostics if diagnostics is not None else Diagnostics()
+    book = read_content(content, diagnostics)
+    if book is None:
+        raise BuildError(diagnostics)
+    book = number_book(book)
+    check_book(book, diagnostics)
+    if diagnostics.errors:
+        raise BuildError(diagnostics)
+    return book, diagnostics
