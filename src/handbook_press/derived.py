@@ -24,10 +24,10 @@ class ResolvedStep:
         if not numbers:
             return ""
         if len(numbers) == 1:
-            return f"Section {numbers[0]}"
+            return f"Section\u00a0{numbers[0]}"
         if numbers == list(range(numbers[0], numbers[-1] + 1)):
-            return f"Sections {numbers[0]}\u2013{numbers[-1]}"
-        return "Sections " + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            return f"Sections\u00a0{numbers[0]}\u2013{numbers[-1]}"
+        return "Sections\u00a0" + ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
 
 
 def resolved_learning_path(book: Book) -> tuple[ResolvedStep, ...]:

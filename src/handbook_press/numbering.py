@@ -51,14 +51,29 @@ def renumbering_json(book: Book) -> str:
     return json.dumps({"chapters": rows}, indent=2, ensure_ascii=False) + "\n"
 
 
+def _spans(numbers: list[int]) -> str:
+    """``[9, 10, 11, 20]`` -> ``9-11, 20``."""
+    spans: list[str] = []
+    for n in numbers:
+        if spans and n == last + 1 and "-" in spans[-1]:
+            spans[-1] = f"{spans[-1].split('-')[0]}-{n}"
+        elif spans and n == last + 1:
+            spans[-1] = f"{spans[-1]}-{n}"
+        else:
+            spans.append(str(n))
+        last = n
+    return ", ".join(spans)
+
+
 def renumbering_summary(book: Book) -> str:
+    """One line per section whose chapters change number: original -> printed."""
     rows = renumbering(book)
     changed = [r for r in rows if r.changed]
-    lines = [f"numbering: {len(book.sections)} sections, {len(rows)} chapters; "
-             f"{len(changed)} chapter numbers change (original -> printed):"]
-    for r in changed:
-        lines.append(f"  {r.location}: Chapter {r.original} -> {r.printed}  {r.title}")
-    if not changed:
-        lines[0] = lines[0].replace(f"{len(changed)} chapter numbers change (original -> printed):",
-                                    "every chapter keeps its number")
+    lines = [f"numbering: {len(book.sections)} sections, {len(rows)} chapters numbered 1-{len(rows)} "
+             f"in reading order; {len(changed)} chapters change number"]
+    for section in book.sections:
+        chapters = section.chapters
+        if any(c.original_number != c.number for c in chapters):
+            lines.append(f"  Section {section.number} ({section.location.path}): chapters "
+                         f"{_spans([c.original_number for c in chapters])} -> {_spans([c.number for c in chapters])}")
     return "\n".join(lines)

@@ -136,7 +136,7 @@ class SectionBodyReader:
             if token.type == "heading_open":
                 heading = self.lines[start]
                 if self._chapter_line(heading, start):
-                    outline_ends_at = end
+                    outline_ends_at = start + 1
                     continue
                 outline_ends_at = None
                 self._add_prose(start, end)
@@ -155,7 +155,9 @@ class SectionBodyReader:
                     line = self._unbullet(self.lines[index])
                     if line.strip() and not self._chapter_line(line, index):
                         self.chapters[-1].topics.append(parse_topic(line, self.location(index)))
-                outline_ends_at = end
+                # A block's map can include trailing blank lines: adjacency is
+                # measured from its last written line.
+                outline_ends_at = max(i for i in range(start, end) if self.lines[i].strip()) + 1
             else:
                 outline_ends_at = None
                 self._add_prose(start, end)

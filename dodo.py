@@ -1,0 +1,90 @@
+"""Build tasks for handbook-press. Run `doit list` to see them.
+
+Variables (doit NAME=VALUE): content=DIR (sources, default content/),
+build=DIR (outputs, default build/), strict=1 (warnings fail), version=V.
+Logic lives in the handbook_press package; this file only declares tasks.
+"""
+
+from pathlib import Path
+
+from doit import get_var
+from doit.exceptions import TaskFailed
+from doit.tools import config_changed
+
+from handbook_press import build
+from handbook_press.html import template_files
+
+DOIT_CONFIG = {"default_tasks": ["check", "pdf", "epub"], "verbosity": 2}
+
+ROOT = Path(__file__).parent
+CONTENT = Path(get_var("content", "content"))
+BUILD = Path(get_var("build", "build"))
+STRICT = get_var("strict", "0") not in ("0", "", "no", "false")
+VERSION = get_var("version", None)
+PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
+SLUG = build.output_slug(CONTENT)
+
+
+def _reported(function):
+    """A doit action for a function that prints its own messages and returns success."""
+
+    def action(*args):
+        return True if function(*args) else TaskFailed("see the messages above")
+
+    action.__name__ = function.__name__
+    return action
+
+
+def _files(folder: Path, pattern: str = "*") -> list[str]:
+    return sorted(str(p) for p in folder.rglob(pattern) if p.is_file())
+
+
+SOURCES = _files(CONTENT)
+CODE = _files(ROOT / "src" / "handbook_press", "*.py")
+CONFIG = {"strict": STRICT, "version": VERSION}
+
+
+def task_check():
+    """Check the sources and write the chapter renumbering (build/numbering.json)."""
+    return {
+        "actions": [(_reported(build.run_check), [CONTENT, BUILD, STRICT])],
+        "file_dep": SOURCES + CODE,
+        "targets": [str(BUILD / "numbering.json")],
+        "uptodate": [False],  # always show the messages
+    }
+
+
+def task_pdf():
+    """Build the PDF (build/<slug>.pdf)."""
+    templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
+    styles = _files(PATHS.styles)
+    return {
+        "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT])],
+        "file_dep": SOURCES + CODE + templates + styles,
+        "targets": [str(BUILD / f"{SLUG}.pdf")],
+        "uptodate": [config_changed(CONFIG)],
+        "clean": True,
+    }
+
+
+def task_epub():
+    """Build the EPUB 3 (build/<slug>.epub)."""
+    templates = [str(p) for p in template_files(PATHS.templates, "epub/document.xhtml.j2")]
+    return {
+        "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT])],
+        "file_dep": SOURCES + CODE + templates + [str(PATHS.styles / "epub.css")],
+        "targets": [str(BUILD / f"{SLUG}.epub")],
+        "uptodate": [config_changed(CONFIG)],
+        "clean": True,
+    }
+
+
+def task_import():
+    """Import an outline file: doit import outline=FILE content=DIR [title=T slug=S]."""
+    outline = get_var("outline", None)
+    return {
+        "actions": [(_reported(build.run_import), [Path(outline) if outline else None, CONTENT,
+                                        get_var("title", None), get_var("slug", None)])],
+        "uptodate": [False],
+        "verbosity": 2,
+    }

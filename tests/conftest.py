@@ -1,0 +1,47 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handbook_press.build import Paths, build_epub, build_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+CONTENT = ROOT / "content"
+SEED = ROOT / "tests" / "data" / "mlops-outline.txt"
+
+
+def project_paths(content: Path, build: Path) -> Paths:
+    return Paths(content=content, build=build, templates=ROOT / "templates", styles=ROOT / "styles")
+
+
+@pytest.fixture(scope="session")
+def built_books(tmp_path_factory):
+    """The handbook built once from content/: (pdf path, epub path)."""
+    out = tmp_path_factory.mktemp("build")
+    paths = project_paths(CONTENT, out)
+    assert build_pdf(paths)
+    assert build_epub(paths)
+    return out / "mlops-handbook.pdf", out / "mlops-handbook.epub"
+
+
+def run_doit(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `doit` as a user would, with a private state file."""
+    state = Path(cwd) / ".doit-test.db"
+    commands = {"list", "clean", "info", "forget", "ignore", "help", "strace", "dumpdb", "reset-dep"}
+    command_name = [args[0]] if args and args[0] in commands else []
+    rest = args[len(command_name):]
+    command = [sys.executable, "-m", "doit", *command_name, "-f", str(ROOT / "dodo.py"), "--dir", str(cwd),
+               "--db-file", str(state), *rest]
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})}, timeout=600)
+    for leftover in Path(cwd).glob(".doit-test.db*"):
+        leftover.unlink()
+    return result
+
+
+def copy_content(target: Path) -> Path:
+    shutil.copytree(CONTENT, target)
+    return target

@@ -1,0 +1,77 @@
+"""The checker reports every defect of the seed, located, with stable codes."""
+
+from collections import Counter
+
+import pytest
+
+from handbook_press.build import run_check
+from handbook_press.diagnostics import BuildError, Diagnostics
+from handbook_press.numbering import renumbering
+from handbook_press.reader import load_book
+
+from .conftest import CONTENT, copy_content
+
+
+@pytest.fixture(scope="module")
+def checked():
+    diagnostics = Diagnostics()
+    book, _ = load_book(CONTENT, diagnostics)
+    return book, diagnostics
+
+
+def test_numbering_defects_of_the_seed_are_warnings(checked):
+    book, diagnostics = checked
+    assert not diagnostics.errors
+    counts = Counter(diagnostics.codes())
+    assert counts["chapter-number-duplicate"] == 14
+    assert counts["chapter-number-backward"] == 2
+    missing = [d.message for d in diagnostics if d.code == "chapter-number-missing"]
+    assert [m.split(" ")[2] for m in missing] == ["13-14", "21-23", "48", "57-60"]
+    assert counts["section-title-mismatch"] == 1
+
+
+def test_chapters_are_renumbered_in_reading_order(checked):
+    book, _ = checked
+    assert [c.number for c in book.chapters] == list(range(1, 74))
+    assert [s.number for s in book.sections] == list(range(1, 17))
+    rows = renumbering(book)
+    by_title = {r.title: (r.original, r.printed) for r in rows}
+    assert by_title["Model Training Pipelines"] == (9, 11)
+    assert by_title["General AI Operations"] == (64, 73)
+
+
+def test_title_mismatch_points_at_the_front_matter(checked):
+    _, diagnostics = checked
+    [d] = [d for d in diagnostics if d.code == "section-title-mismatch"]
+    assert str(d.location) == "content/sections/foundations-of-mlops.md:3" or \
+        str(d.location).endswith("sections/foundations-of-mlops.md:3")
+    assert "Foundations of MLOps" in d.message and "Foundation Models and Their Applications" in d.message
+
+
+def test_broken_references_unknown_keys_and_empty_sections(tmp_path):
+    content = copy_content(tmp_path / "content")
+    yaml_file = content / "handbook.yaml"
+    text = yaml_file.read_text().replace("    - model-development\n", "    - model-develpment\n", 1)
+    yaml_file.write_text(text + "reviw_date: 2025-06\n")
+    section = content / "sections" / "model-deployment.md"
+    section.write_text(section.read_text().replace("layout: default", "layot: default").split("Chapter 15")[0])
+    diagnostics = Diagnostics()
+    with pytest.raises(BuildError):
+        load_book(content, diagnostics)
+    by_code = {d.code: d for d in diagnostics}
+    ref = by_code["learning-path-unknown-section"]
+    assert ref.severity == "error" and "did you mean `model-development`" in ref.message
+    assert str(ref.location).endswith("handbook.yaml:19")
+    unknown = [d for d in diagnostics if d.code == "unknown-key"]
+    assert any("`reviw_date`" in d.message and "`review_date`" in d.message for d in unknown)
+    assert any("`layot`" in d.message and "`layout`" in d.message and d.location.line == 2 for d in unknown)
+    assert by_code["section-empty"].location.path.endswith("model-deployment.md")
+
+
+def test_strict_turns_warnings_into_failure(tmp_path, capsys):
+    assert run_check(CONTENT, tmp_path / "a", strict=False)
+    assert (tmp_path / "a" / "numbering.json").exists()
+    assert not run_check(CONTENT, tmp_path / "b", strict=True)
+    assert not (tmp_path / "b").exists()
+    err = capsys.readouterr().err
+    assert "warning[chapter-number-duplicate]" in err

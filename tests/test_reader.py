@@ -1,0 +1,132 @@
+"""The reader turns content/ into the model the seed describes."""
+
+from pathlib import Path
+
+import pytest
+
+from handbook_press.diagnostics import BuildError, Diagnostics
+from handbook_press.reader import load_book, parse_topic, read_content
+from handbook_press.diagnostics import Location
+
+from .conftest import CONTENT
+from .seed_facts import seed_chapters, seed_sections, seed_topic_lines
+
+HERE = Location("x.md", 1)
+
+
+@pytest.fixture(scope="module")
+def book():
+    return load_book(CONTENT)[0]
+
+
+def test_counts_match_the_seed(book):
+    assert len(book.sections) == 16
+    assert len(book.chapters) == 73
+    assert sum(len(c.topics) for c in book.chapters) == len(seed_topic_lines()) == 195
+    assert sum(c.is_new for c in book.chapters) == 10
+    assert [(c.original_number, c.title, c.is_new) for c in book.chapters] == \
+        [(n, t, new) for n, t, new, _ in seed_chapters()]
+
+
+def test_section_titles_follow_the_outline_and_section_1_is_foundations(book):
+    assert [s.title for s in book.sections] == [s.title for s in seed_sections()]
+    first = book.sections[0]
+    assert first.title == "Foundations of MLOps"
+    assert first.stray_title == "Foundation Models and Their Applications"
+    assert first.description is None  # written for another page: not printed
+    assert book.sections[1].description == "Strategies for handling data in ML pipelines."
+
+
+def test_every_node_knows_where_it_came_from(book):
+    chapter = book.chapters[8]
+    assert chapter.location.path.endswith("sections/data-management-for-mlops.md")
+    lines = Path(CONTENT / "sections/data-management-for-mlops.md").read_text().splitlines()
+    assert lines[chapter.location.line - 1] == "Chapter 9: Vector Databases and Similarity Search (New)"
+    topic = chapter.topics[-1]
+    assert lines[topic.location.line - 1] == "[Tools: Milvus, Pinecone, Faiss; HNSW, IVF]"
+    step = book.learning_path[1]
+    yaml_lines = (CONTENT / "handbook.yaml").read_text().splitlines()
+    assert "Master data management" in yaml_lines[step.location.line - 1]
+
+
+def test_topic_forms():
+    assert parse_topic("- ML lifecycle", HERE).kind == "plain"
+    labelled = parse_topic("Tools: DVC (Data Version Control), LakeFS", HERE)
+    assert (labelled.kind, labelled.label, labelled.items) == ("labelled", "Tools", ("DVC (Data Version Control)", "LakeFS"))
+    note = parse_topic("[Tools: Feast, Tecton; Online-offline consistency, feature pipelines]", HERE)
+    assert (note.kind, note.label, note.items, note.concepts) == (
+        "annotation", "Tools", ("Feast", "Tecton"), ("Online-offline consistency", "feature pipelines"))
+    bare = parse_topic("[GDPR, CCPA, Data localization frameworks]", HERE)
+    assert (bare.label, bare.items, bare.concepts) == (None, (), ("GDPR", "CCPA", "Data localization frameworks"))
+    new = parse_topic("Cloud spend optimization for ML workloads (New subtopic)", HERE)
+    assert new.is_new and new.text == "Cloud spend optimization for ML workloads"
+
+
+def write_section(tmp_path: Path, body: str, front: str = 'title: "S"\n') -> Path:
+    content = tmp_path / "content"
+    (content / "sections").mkdir(parents=True)
+    (content / "handbook.yaml").write_text(
+        "title: T\nslug: t\nlanguage: en\nidentifier: urn:uuid:1\nabout: A\nreview_date: 2025-05\n"
+        "sections:\n  - file: sections/s.md\n    title: S\n", encoding="utf-8")
+    (content / "sections" / "s.md").write_text(f"---\n{front}---\n{body}", encoding="utf-8")
+    return content
+
+
+def test_prose_lists_links_code_and_heading_chapters_are_kept(tmp_path):
+    content = write_section(tmp_path, (
+        "Intro *prose* for the section.\n\n"
+        "## Chapter 3: Heading Form\n"
+        "Topic one\n"
+        "- Topic two\n\n"
+        "A paragraph with a [link](https://example.org) and `code`.\n\n"
+        "- a prose list\n- second item\n\n"
+        "```\nChapter 99: not a chapter\n```\n"
+        "Chapter 4: Plain Form (New)\n"
+        "<script>alert(1)</script>\n"))
+    book, diagnostics = load_book(content)
+    section = book.sections[0]
+    assert "<em>prose</em>" in section.intro[0].html
+    first, second = section.chapters
+    assert first.title == "Heading Form" and [t.text for t in first.topics] == ["Topic one", "Topic two"]
+    html = "".join(p.html for p in first.prose)
+    assert '<a href="https://example.org">link</a>' in html and "<code>code</code>" in html
+    assert "<li>a prose list</li>" in html and "Chapter 99: not a chapter" in html
+    assert second.is_new and second.title == "Plain Form"
+    assert second.topics[0].text == "<script>alert(1)</script>"  # data, escaped by the templates
+
+
+@pytest.mark.parametrize("line, fragment", [
+    ("Chapter: No Number", "cannot read the chapter line"),
+    ("Chapter IX: Roman", "arabic number"),
+    ("Chapter 12:", "cannot read the chapter line"),
+    ("Chapter 123456: Huge", "out of range"),
+])
+def test_malformed_chapter_lines_are_errors_with_their_line(tmp_path, line, fragment):
+    content = write_section(tmp_path, f"Chapter 1: Fine\nTopic\n{line}\nTopic\n")
+    diagnostics = Diagnostics()
+    with pytest.raises(BuildError):
+        load_book(content, diagnostics)
+    [error] = diagnostics.errors
+    assert error.code == "chapter-line-malformed" and fragment in error.message
+    assert str(error.location).endswith("sections/s.md:6")
+
+
+def test_raw_html_in_prose_is_shown_as_text(tmp_path):
+    content = write_section(tmp_path, "Chapter 1: A\nTopic\n\n<script>alert(1)</script> and <b>bold</b>\n")
+    book, _ = load_book(content)
+    html = book.chapters[0].prose[0].html
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;b&gt;" in html
+
+
+@pytest.mark.parametrize("url, code", [
+    ("file:///etc/passwd", "unsafe-url"),
+    ("../../secret.png", "unsafe-url"),
+    ("https://example.org/x.png", "remote-image"),
+    ("/etc/hostname", "unsafe-url"),
+])
+def test_images_outside_the_content_are_refused(tmp_path, url, code):
+    content = write_section(tmp_path, f"Chapter 1: A\nTopic\n\n![alt]({url})\n")
+    diagnostics = Diagnostics()
+    with pytest.raises(BuildError):
+        load_book(content, diagnostics)
+    assert [d.code for d in diagnostics.errors] == [code]
