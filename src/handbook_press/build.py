@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,20 @@ class Paths:
     build: Path
     templates: Path
     styles: Path
+
+
+@contextmanager
+def source_date_epoch_set(epoch: int):
+    """fontTools stamps the fonts it writes with SOURCE_DATE_EPOCH: make sure it is set."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def _say(message: str) -> None:
@@ -97,11 +112,10 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False) ->
     book = _book_or_fail(paths, strict)
     if book is None:
         return False
-    # fontTools stamps embedded fonts with SOURCE_DATE_EPOCH when it is set.
-    os.environ.setdefault("SOURCE_DATE_EPOCH", str(source_date_epoch(book.metadata.review_date)))
     started = time.perf_counter()
     html = render_book_html(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
-    result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles)
+    with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
+        result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles)
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
     if result.refused_urls:
