@@ -61,7 +61,7 @@ def task_pdf():
     return {
         "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT])],
         "file_dep": SOURCES + CODE + templates + styles,
-        "targets": [str(BUILD / f"{SLUG}.pdf")],
+        "targets": [str(BUILD / f"{SLUG}.pdf"), str(BUILD / f"{SLUG}.pages.json")],
         "uptodate": [config_changed(CONFIG)],
         "clean": True,
     }
@@ -69,13 +69,26 @@ def task_pdf():
 
 def task_epub():
     """Build the EPUB 3 (build/<slug>.epub)."""
-    templates = [str(p) for p in template_files(PATHS.templates, "epub/document.xhtml.j2")]
+    templates = [str(p) for name in ("epub/document.xhtml.j2", "epub/nav.xhtml.j2", "cover/front.html.j2")
+                 for p in template_files(PATHS.templates, name)]
+    styles = [str(PATHS.styles / name) for name in ("epub.css", "cover.css", "fonts.css")]
     return {
         "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT])],
-        "file_dep": SOURCES + CODE + templates + [str(PATHS.styles / "epub.css")],
+        # The page list follows the print layout: the PDF task writes the page map.
+        "file_dep": SOURCES + CODE + templates + styles + _files(PATHS.styles / "fonts")
+        + [str(BUILD / f"{SLUG}.pages.json")],
         "targets": [str(BUILD / f"{SLUG}.epub")],
         "uptodate": [config_changed(CONFIG)],
         "clean": True,
+    }
+
+
+def task_validate():
+    """Validate the EPUB with EPUBCheck and DAISY Ace (fails on errors, warnings, serious violations)."""
+    return {
+        "actions": [(_reported(build.run_validate), [PATHS, SLUG])],
+        "file_dep": [str(BUILD / f"{SLUG}.epub")],
+        "uptodate": [False],
     }
 
 

@@ -24,6 +24,8 @@ def test_importing_the_seed_gives_content_equivalent_to_content_dir(tmp_path):
     assert [d.code for d in diagnostics if d.code == "section-title-mismatch"] == ["section-title-mismatch"]
     imported, _ = load_book(tmp_path / "imported")
     ours, _ = load_book(CONTENT)
+    # Catalog subjects are not part of the outline format: content/ adds them by hand.
+    ours = dataclasses.replace(ours, metadata=dataclasses.replace(ours.metadata, subjects=()))
     assert without_locations(imported) == without_locations(ours)
     # the section files are the seed's lines, untouched
     for file in (CONTENT / "sections").glob("*.md"):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .diagnostics import BuildError, Diagnostics, display_path
+from . import pagemap
 from .files import write_atomic
 from .model import Book
 
@@ -114,8 +115,10 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False) ->
         return False
     started = time.perf_counter()
     html = render_book_html(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+    body_anchor = book.sections[0].anchor if book.sections else "contents"
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
-        result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles)
+        result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
+                            body_anchor=body_anchor)
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
     if result.refused_urls:
@@ -125,18 +128,36 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False) ->
         return False
     target = paths.build / f"{book.metadata.slug}.pdf"
     write_atomic(target, result.data)
+    # Where the printed pages begin, for the EPUB's page list.
+    write_atomic(page_map_path(paths, book.metadata.slug),
+                 pagemap.to_json(pagemap.build_page_map(html, result.page_anchors, body_anchor)))
     _say(f"laid out {result.pages} pages in {time.perf_counter() - started:.2f} s; wrote {display_path(target)}")
     return True
 
 
+def page_map_path(paths: Paths, slug: str) -> Path:
+    return paths.build / f"{slug}.pages.json"
+
+
 def build_epub(paths: Paths, version: str | None = None, strict: bool = False) -> bool:
+    from .cover import epub_cover_png
     from .epub import build_epub as make_epub
+    from .html import RenderContext
+    from .timestamps import iso_timestamp
 
     book = _book_or_fail(paths, strict)
     if book is None:
         return False
     started = time.perf_counter()
-    data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version)
+    map_file = page_map_path(paths, book.metadata.slug)
+    pages = pagemap.from_json(map_file.read_text()) if map_file.exists() else None
+    if pages is None:
+        _say(f"{display_path(map_file)}:1: warning[no-page-map]: build the PDF first (`doit pdf`) so that "
+             "the EPUB's page list matches the print edition; this EPUB has no page list")
+    cover = epub_cover_png(paths.templates, paths.styles,
+                           RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+    data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
+                     pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"
     write_atomic(target, data)
     _say(f"packed {len(book.sections)} section documents in {time.perf_counter() - started:.2f} s; "
@@ -159,3 +180,24 @@ def run_import(outline: Path, content: Path, title: str | None, slug: str | None
     report(diagnostics)
     print(f"imported {display_path(outline)} into {display_path(content)}")
     return True
+
+
+def run_validate(paths: Paths, slug: str) -> bool:
+    """EPUBCheck and Ace on the built EPUB; fails on what retailers reject."""
+    from . import validate
+
+    epub_file = paths.build / f"{slug}.epub"
+    findings = validate.epubcheck(epub_file)
+    _say(f"EPUBCheck: {len(findings)} message(s)")
+    try:
+        ace_findings = validate.ace(epub_file, paths.build / "ace")
+        _say(f"Ace: {len(ace_findings)} violation(s); report in {display_path(paths.build / 'ace' / 'report.html')}")
+        findings += ace_findings
+    except validate.AceUnavailable as reason:
+        _say(f"{display_path(epub_file)}:1: error[ace-missing]: {reason}")
+        return False
+    for finding in findings:
+        _say(str(finding))
+    bad = validate.failing(findings)
+    _say(f"validate {'failed' if bad else 'passed'}: {len(bad)} blocking finding(s)")
+    return not bad

@@ -1,10 +1,10 @@
 """Write the EPUB 3 with ebooklib, then re-pack it reproducibly.
 
-One XHTML document per section, and one for each piece of front and back
-matter. ebooklib writes the package document, the nav and the NCX; the zip
-is then re-packed with ``mimetype`` first and stored, members in a fixed
-order and with fixed timestamps, so that the same sources give the same
-bytes.
+A recipe, read top to bottom: plan the documents, render each one (with the
+print edition's page-break markers), add the cover, the navigation document
+(contents, landmarks, page list) and the NCX, write the package, re-pack the
+zip with ``mimetype`` first and stored and every member in a fixed order with
+a fixed time, so that the same sources give the same bytes.
 """
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ebooklib import epub
+from lxml import html as lxml_html
 
 from . import derived
 from .html import RenderContext, environment, render_epub_document
 from .model import Book, Chapter, Section
-from .timestamps import ZIP_EPOCH_MIN, build_datetime, source_date_epoch
+from .pagemap import PrintPage
+from .timestamps import ZIP_EPOCH_MIN, build_datetime, iso_timestamp, source_date_epoch
 
 STYLESHEET = "style/book.css"
+COVER_IMAGE = "images/cover.png"
+EPUB_NS = "http://www.idpf.org/2007/ops"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Document:
 def plan_documents(book: Book) -> list[Document]:
     """The EPUB's content documents in reading order."""
     docs = [
+        Document("cover", "cover.xhtml", "Cover", "cover"),
         Document("title", "title.xhtml", "Title page", "titlepage"),
         Document("edition", "edition.xhtml", "Edition", "copyright-page"),
         Document("about", "about.xhtml", "About this handbook", "preface"),
@@ -66,7 +71,7 @@ def _hrefs(docs: list[Document]):
     return href
 
 
-def _metadata(ebook: epub.EpubBook, book: Book) -> None:
+def _metadata(ebook: epub.EpubBook, book: Book, paged: bool) -> None:
     meta = book.metadata
     ebook.set_identifier(meta.identifier)
     ebook.set_title(meta.title)
@@ -77,48 +82,116 @@ def _metadata(ebook: epub.EpubBook, book: Book) -> None:
         ebook.add_metadata("DC", "publisher", meta.publisher)
     ebook.add_metadata("DC", "description", meta.about)
     ebook.add_metadata("DC", "date", meta.review_date.iso)
-    for name, value in (
-        ("schema:accessMode", "textual"),
-        ("schema:accessModeSufficient", "textual"),
-        ("schema:accessibilityFeature", "tableOfContents"),
-        ("schema:accessibilityFeature", "readingOrder"),
-        ("schema:accessibilityFeature", "structuralNavigation"),
-        ("schema:accessibilityFeature", "index"),
+    for subject in meta.subjects:
+        ebook.add_metadata("DC", "subject", subject)
+    features = ["tableOfContents", "readingOrder", "structuralNavigation", "index"]
+    if paged:
+        features += ["pageNavigation", "printPageNumbers"]
+    properties = [("schema:accessMode", "textual"), ("schema:accessModeSufficient", "textual")]
+    properties += [("schema:accessibilityFeature", f) for f in features]
+    properties += [
         ("schema:accessibilityHazard", "none"),
         ("schema:accessibilitySummary",
-         "Text-only publication with a navigable table of contents, structured headings for "
-         "sections and chapters, a learning path and an index of tools, all linked."),
-    ):
+         "A text-only handbook with a navigable table of contents, structured headings for sections "
+         "and chapters, a learning path and an index of tools, all linked"
+         + (", and page numbers matching the print edition." if paged else ".")),
+        ("dcterms:conformsTo", "EPUB Accessibility 1.1 - WCAG 2.1 Level AA"),
+    ]
+    if paged:
+        properties.append(("pageBreakSource", f"{meta.title}, print edition ({meta.trim_width} × {meta.trim_height})"
+                           + (f", ISBN {meta.isbn}" if meta.isbn else "")))
+    for name, value in properties:
         ebook.add_metadata(None, "meta", value, {"property": name})
 
 
-def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, version: str | None) -> bytes:
-    context = RenderContext(book, version, build_datetime(book.metadata.review_date).strftime("%Y-%m-%dT%H:%M:%SZ"))
+def _insert_page_breaks(body: str, markers: dict[str, list[str]]) -> str:
+    """Put ``<span epub:type="pagebreak">`` markers where print pages begin."""
+    if not markers:
+        return body
+    root = lxml_html.fragment_fromstring(body, create_parent="div")
+    for element in root.iter():
+        labels = markers.get(element.get("id", ""))
+        if not labels:
+            continue
+        spans = [lxml_html.fragment_fromstring(
+            f'<span epub:type="pagebreak" role="doc-pagebreak" id="page-{label}" aria-label="{label}"></span>')
+            for label in labels]
+        if element.tag == "li":  # only <li> may sit in a list: the marker goes inside
+            for span in reversed(spans):
+                span.tail = element.text
+                element.text = None
+                element.insert(0, span)
+        else:
+            for span in spans:
+                element.addprevious(span)
+    return "".join(lxml_html.tostring(child, encoding="unicode") for child in root) if len(root) else body
+
+
+def _page_markers(pages: list[PrintPage]) -> dict[str, list[str]]:
+    """Anchor id -> labels of the pages that begin there (a blank page joins the next page)."""
+    markers: dict[str, list[str]] = {}
+    waiting: list[str] = []
+    for page in pages:
+        waiting.append(page.label)
+        if page.anchor is not None:
+            markers.setdefault(page.anchor, []).extend(waiting)
+            waiting = []
+    return markers
+
+
+def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, version: str | None,
+               pages: list[PrintPage] | None = None, cover_png: bytes | None = None) -> bytes:
+    context = RenderContext(book, version, iso_timestamp(book.metadata.review_date))
     docs = plan_documents(book)
     href = _hrefs(docs)
     env = environment(templates)
+    markers = _page_markers(pages or [])
 
     ebook = epub.EpubBook()
-    _metadata(ebook, book)
+    _metadata(ebook, book, paged=bool(pages))
     css = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                         content=(styles / "epub.css").read_bytes())
     ebook.add_item(css)
+    if cover_png is not None:
+        ebook.set_cover(COVER_IMAGE, cover_png, create_page=False)
 
-    items = []
+    items, page_hrefs = [], {}
     for doc in docs:
-        body = render_epub_document(env, doc.kind, context, href, doc.section)
+        if doc.kind == "cover":
+            if cover_png is None:
+                continue
+            body = (f'<section epub:type="cover" class="cover-page" aria-label="Cover">'
+                    f'<img src="{COVER_IMAGE}" alt="Cover: {_attr(book.metadata.title)}, reviewed '
+                    f'{book.metadata.review_date}" /></section>')
+        else:
+            body = render_epub_document(env, doc.kind, context, href, doc.section)
+        body = _insert_page_breaks(body, markers)
+        for label in _page_labels_in(body):
+            page_hrefs[label] = f"{doc.file_name}#page-{label}"
         item = epub.EpubHtml(uid=doc.file_name.removesuffix(".xhtml"), file_name=doc.file_name,
                              title=doc.title, lang=book.metadata.language,
                              content=f"<html><body>{body}</body></html>")
         item.add_item(css)
         ebook.add_item(item)
         items.append(item)
-        if doc.landmark:
-            ebook.guide.append({"type": doc.landmark, "href": doc.file_name, "title": doc.title})
     for asset in sorted({a for s in book.sections for p in (*s.intro, *(q for c in s.chapters for q in c.prose))
                          for a in p.assets}):
-        ebook.add_item(epub.EpubItem(uid="asset-" + asset.replace("/", "-"), file_name=asset,
+        ebook.add_item(epub.EpubItem(uid="asset-" + asset.replace("/", "-").replace(".", "-"), file_name=asset,
                                      media_type=_media_type(asset), content=(content / asset).read_bytes()))
+
+    present = {d.file_name for d in docs if d.kind != "cover" or cover_png is not None}
+    nav_body = env.get_template("epub/nav.xhtml.j2").render(
+        front=[d for d in docs if d.kind in ("about", "learning", "new") and d.file_name in present],
+        back=[d for d in docs if d.kind == "index"],
+        sections=book.sections, href=href,
+        landmarks=[d for d in docs if d.landmark and d.file_name in present],
+        pages=[{"label": p.label, "href": page_hrefs[p.label]} for p in pages or [] if p.label in page_hrefs],
+    )
+    nav = epub.EpubHtml(uid="nav", file_name="nav.xhtml", title="Contents", lang=book.metadata.language,
+                        content=f"<html><body>{nav_body}</body></html>")
+    nav.properties.append("nav")
+    nav.add_item(css)
+    ebook.add_item(nav)
 
     ebook.toc = [
         (epub.Section(f"Section {s.number}: {s.title}", href(s)),
@@ -126,18 +199,35 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
         if s.chapters else epub.Link(href(s), f"Section {s.number}: {s.title}", s.anchor)
         for s in book.sections
     ]
-    front = [epub.Link(d.file_name, d.title, d.kind) for d in docs if d.kind in ("about", "learning", "new")]
-    back = [epub.Link(d.file_name, d.title, d.kind) for d in docs if d.kind == "index"]
-    ebook.toc = front + ebook.toc + back
     ebook.add_item(epub.EpubNcx())
-    nav = epub.EpubNav(title="Table of contents")
-    ebook.add_item(nav)
     ebook.spine = items
 
     raw = io.BytesIO()
-    epub.write_epub(raw, ebook, {"mtime": build_datetime(book.metadata.review_date), "epub3_landmark": True,
-                                 "landmark_title": "Landmarks", "play_order": {"enabled": True, "start_from": 1}})
-    return repack(raw.getvalue(), source_date_epoch(book.metadata.review_date))
+    epub.write_epub(raw, ebook, {"mtime": build_datetime(book.metadata.review_date), "epub3_landmark": False,
+                                 "epub3_pages": False, "play_order": {"enabled": True, "start_from": 1}})
+    return repack(raw.getvalue(), source_date_epoch(book.metadata.review_date),
+                  {"EPUB/content.opf": lambda opf: _package_language(opf, book.metadata.language)})
+
+
+def _package_language(opf: bytes, language: str) -> bytes:
+    """ebooklib leaves the package element without xml:lang, which reading systems need."""
+    from lxml import etree
+
+    root = etree.fromstring(opf)
+    root.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def _page_labels_in(body: str) -> list[str]:
+    import re
+
+    return re.findall(r'id="page-([^"]+)"', body)
+
+
+def _attr(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
 
 
 def _media_type(name: str) -> str:
@@ -146,12 +236,17 @@ def _media_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
-def repack(data: bytes, epoch: int) -> bytes:
-    """``mimetype`` first and stored; every member in the same order with the same time."""
+def repack(data: bytes, epoch: int, transforms: dict | None = None) -> bytes:
+    """``mimetype`` first and stored; every member in the same order with the same time.
+
+    ``transforms`` maps member names to functions applied to their bytes.
+    """
+    transforms = transforms or {}
     stamp = time.gmtime(max(epoch, ZIP_EPOCH_MIN))[:6]
     source = zipfile.ZipFile(io.BytesIO(data))
     names = source.namelist()
-    order = ["mimetype", "META-INF/container.xml"] + sorted(n for n in names if n not in ("mimetype", "META-INF/container.xml"))
+    first = ["mimetype", "META-INF/container.xml"]
+    order = first + sorted(n for n in names if n not in first)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for name in order:
@@ -163,5 +258,8 @@ def repack(data: bytes, epoch: int) -> bytes:
                 target.writestr(info, b"application/epub+zip")
             else:
                 info.compress_type = zipfile.ZIP_DEFLATED
-                target.writestr(info, source.read(name), compresslevel=9)
+                member = source.read(name)
+                if name in transforms:
+                    member = transforms[name](member)
+                target.writestr(info, member, compresslevel=9)
     return out.getvalue()

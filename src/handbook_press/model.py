@@ -127,6 +127,7 @@ class Metadata:
     trim_width: str = "6in"
     trim_height: str = "9in"
     tool_labels: tuple[str, ...] = ("tools", "libraries", "frameworks", "platforms")
+    subjects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

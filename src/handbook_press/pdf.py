@@ -69,8 +69,22 @@ def weasyprint_warnings():
 class PdfResult:
     data: bytes
     pages: int
+    page_anchors: list[set[str]]  # ids whose boxes begin on each page
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
+
+
+def page_labels_finisher(body_start: int):
+    """PDF page labels that match the printed folios: i, ii, … then 1, 2, …"""
+    import pydyf
+
+    def finish(document, pdf):
+        numbers = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+        if body_start > 0:
+            numbers.extend([body_start, pydyf.Dictionary({"S": "/D"})])
+        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+
+    return finish
 
 
 def page_size_css(book: Book) -> str:
@@ -85,7 +99,9 @@ def pdf_identifier(book: Book) -> bytes:
     return hashlib.md5(book.metadata.identifier.encode("utf-8")).hexdigest().encode("ascii")
 
 
-def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles: Path) -> PdfResult:
+def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
+               body_anchor: str) -> PdfResult:
+    """Lay out ``html`` and write the PDF; ``body_anchor`` is the id where arabic folios start."""
     fetcher = ConfinedURLFetcher([content, templates, styles])
     font_config = FontConfiguration()
     stylesheets = [
@@ -96,5 +112,8 @@ def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles:
     with weasyprint_warnings() as warnings:
         document = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).render(
             font_config=font_config, stylesheets=stylesheets, pdf_tags=True)
-        data = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True)
-    return PdfResult(data, len(document.pages), list(warnings), list(fetcher.refused))
+        page_anchors = [set(page.anchors) for page in document.pages]
+        body_start = next((i for i, a in enumerate(page_anchors) if body_anchor in a), 0)
+        data = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
+                                  finisher=page_labels_finisher(body_start))
+    return PdfResult(data, len(document.pages), page_anchors, list(warnings), list(fetcher.refused))

@@ -30,7 +30,8 @@ MAX_CHAPTER_NUMBER = 9999
 REQUIRED_KEYS = {"title": str, "slug": str, "language": str, "identifier": str, "about": str,
                  "review_date": (str, datetime.date), "sections": list}
 OPTIONAL_KEYS = {"subtitle": str, "creator": str, "publisher": str, "isbn": str,
-                 "edition_note": str, "learning_path": dict, "trim": dict, "tool_labels": list}
+                 "edition_note": str, "learning_path": dict, "trim": dict, "tool_labels": list,
+                 "subjects": list}
 SECTION_KEYS = ("layout", "title", "description")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -358,6 +359,7 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
         trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")),
         tool_labels=tuple(str(label).lower() for label in data.get("tool_labels")
                           or ("tools", "libraries", "frameworks", "platforms")),
+        subjects=tuple(str(subject) for subject in data.get("subjects") or ()),
     )
     return metadata, data, node, shown
 

@@ -1,0 +1,57 @@
+"""The front cover: one HTML design, rendered for print and for the EPUB.
+
+The EPUB's cover image is the same design laid out at 1600 x 2560 px (the
+1.6:1 ratio retailers ask for) and rasterised with PDFium.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from .html import RenderContext, environment
+from .pdf import ConfinedURLFetcher, weasyprint_warnings
+
+EPUB_COVER_SIZE = (1600, 2560)  # px
+
+
+def render_cover_html(templates: Path, context: RenderContext) -> str:
+    template = environment(templates).get_template("cover/front.html.j2")
+    return template.render(meta=context.book.metadata, sections=context.book.sections,
+                           timestamp=context.timestamp)
+
+
+def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css: str) -> bytes:
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fetcher = ConfinedURLFetcher([templates, styles])
+    fonts = FontConfiguration()
+    sheets = [CSS(string=page_size_css, font_config=fonts, url_fetcher=fetcher),
+              CSS(filename=str(styles / "fonts.css"), font_config=fonts, url_fetcher=fetcher),
+              CSS(filename=str(styles / "cover.css"), font_config=fonts, url_fetcher=fetcher)]
+    with weasyprint_warnings() as warnings:
+        data = HTML(string=html, base_url=str(templates.resolve()) + "/", url_fetcher=fetcher).write_pdf(
+            stylesheets=sheets, font_config=fonts, full_fonts=True)
+    if warnings or fetcher.refused:
+        raise RuntimeError(f"cover layout problems: {warnings + fetcher.refused}")
+    return data
+
+
+def epub_cover_png(templates: Path, styles: Path, context: RenderContext) -> bytes:
+    import pypdfium2 as pdfium
+
+    width, height = EPUB_COVER_SIZE
+    pdf_bytes = render_cover_pdf(render_cover_html(templates, context), templates=templates, styles=styles,
+                                 page_size_css=f"@page {{ size: {width}px {height}px; }}")
+    document = pdfium.PdfDocument(pdf_bytes)
+    try:
+        # One CSS px is 0.75 pt, so a scale of 4/3 gives one image pixel per CSS px.
+        image = document[0].render(scale=4 / 3).to_pil().convert("RGB")
+    finally:
+        document.close()
+    if image.size != (width, height):
+        image = image.resize((width, height))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

@@ -1,0 +1,124 @@
+"""The EPUB as retailers and reading systems see it (issue: EPUB 3 that
+retailers accept): package metadata, navigation, page list, cover, validation."""
+
+import io
+import re
+import shutil
+
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from handbook_press import validate
+
+from .books import NS, body_start, open_epub, pdf_pages
+from .seed_facts import seed_sections
+
+A11Y = {"schema:accessMode", "schema:accessModeSufficient", "schema:accessibilityFeature",
+        "schema:accessibilityHazard", "schema:accessibilitySummary", "dcterms:conformsTo", "pageBreakSource"}
+
+
+@pytest.fixture(scope="module")
+def epub(built_books):
+    return open_epub(built_books[1])
+
+
+def meta(epub, prop):
+    return [m.text for m in epub.opf.iterfind(f".//opf:metadata/opf:meta[@property='{prop}']", NS)]
+
+
+def test_package_metadata(epub):
+    m = epub.opf.find("opf:metadata", NS)
+    assert m.find("dc:title", NS).text == "The MLOps Handbook"
+    assert m.find("dc:language", NS).text == "en"
+    assert m.find("dc:identifier", NS).text == "urn:uuid:d18dbf4a-6bdd-5b8d-a691-a6a212679afa"
+    assert m.find("dc:date", NS).text == "2025-05"
+    assert meta(epub, "dcterms:modified") == ["2025-05-01T00:00:00Z"]
+    assert m.find("dc:description", NS).text.startswith("This comprehensive resource")
+    assert [s.text for s in m.findall("dc:subject", NS)] == ["Machine learning", "MLOps"]
+    assert epub.opf.get("{http://www.w3.org/XML/1998/namespace}lang") == "en"
+    present = {e.get("property") for e in m.iterfind("opf:meta", NS)}
+    assert A11Y <= present
+    features = set(meta(epub, "schema:accessibilityFeature"))
+    assert {"tableOfContents", "readingOrder", "structuralNavigation", "pageNavigation",
+            "printPageNumbers"} <= features
+    assert meta(epub, "dcterms:conformsTo") == ["EPUB Accessibility 1.1 - WCAG 2.1 Level AA"]
+    assert "print edition" in meta(epub, "pageBreakSource")[0]
+
+
+def test_landmarks(epub):
+    _, nav = epub.nav()
+    landmarks = nav.find(".//x:nav[@epub:type='landmarks']", NS)
+    kinds = {a.get(f"{{{NS['epub']}}}type"): a.get("href") for a in landmarks.iterfind(".//x:a", NS)}
+    assert {"cover", "titlepage", "copyright-page", "toc", "bodymatter", "index"} <= set(kinds)
+    assert kinds["bodymatter"].startswith("section-01-")
+    docs = dict(epub.spine_documents())
+    for href in kinds.values():
+        assert epub.resolve(href) in docs
+
+
+def test_page_list_matches_the_print_folios(epub, built_books):
+    """Sample: the first page of every section has the same label in both books."""
+    _, nav = epub.nav()
+    page_list = nav.find(".//x:nav[@epub:type='page-list']", NS)
+    entries = [(a.text, a.get("href")) for a in page_list.iterfind(".//x:a", NS)]
+    docs = dict(epub.spine_documents())
+    for label, href in entries:  # every entry resolves to a page-break marker
+        file, _, fragment = href.partition("#")
+        [marker] = docs[epub.resolve(file)].xpath(f"//*[@id='{fragment}']")
+        assert marker.get(f"{{{NS['epub']}}}type") == "pagebreak" and marker.get("aria-label") == label
+    pdf = PdfReader(built_books[0])
+    labels = pdf.page_labels
+    pages = pdf_pages(built_books[0])
+    assert len(entries) == len(pages) and [label for label, _ in entries] == labels
+    start = body_start(pages)
+    for number, section in enumerate(seed_sections(), 1):
+        pdf_index = next(i for i, p in enumerate(pages) if i >= start and p.startswith(f"Section {number} {section.title}"))
+        printed_folio = labels[pdf_index]
+        # the folio printed on the page is that label (openers carry it at the foot)
+        assert pages[pdf_index].rstrip().endswith(printed_folio)
+        # in the EPUB, that page's marker stands right before the section's heading
+        label, href = entries[pdf_index]
+        file, _, fragment = href.partition("#")
+        marker = docs[epub.resolve(file)].xpath(f"//*[@id='{fragment}']")[0]
+        following = marker.getnext()
+        assert following.get("id") == f"section-{_slug(section.title)}"
+        assert label == printed_folio
+
+
+def _slug(title):
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
+
+
+def test_cover_image(epub):
+    items = {i.get("href"): i for i in epub.opf.iterfind(".//opf:manifest/opf:item", NS)}
+    covers = [i for i in items.values() if "cover-image" in (i.get("properties") or "")]
+    assert len(covers) == 1
+    image = Image.open(io.BytesIO(epub.read(epub.resolve(covers[0].get("href")))))
+    assert image.size == (1600, 2560) and image.mode == "RGB"
+    docs = dict(epub.spine_documents())
+    first_name, first = next(iter(docs.items()))
+    assert first_name.endswith("cover.xhtml")
+    img = first.find(".//x:img", NS)
+    assert img.get("src") == covers[0].get("href") and "The MLOps Handbook" in img.get("alt")
+
+
+def test_identifier_is_stable_across_builds(tmp_path, epub):
+    from handbook_press.build import build_epub
+
+    from .conftest import CONTENT, project_paths
+
+    paths = project_paths(CONTENT, tmp_path)
+    assert build_epub(paths)  # no page map here: still the same identity
+    again = open_epub(tmp_path / "mlops-handbook.epub")
+    ident = lambda e: e.opf.find(".//dc:identifier", NS).text
+    assert ident(again) == ident(epub)
+
+
+def test_epubcheck_and_ace_report_nothing_blocking(built_books):
+    findings = validate.epubcheck(built_books[1])
+    assert findings == []
+    if shutil.which("node") is None:
+        pytest.skip("Node.js is absent: DAISY Ace cannot run here")
+    findings = validate.ace(built_books[1])
+    assert validate.failing(findings) == [], [str(f) for f in findings]
