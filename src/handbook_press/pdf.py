@@ -22,8 +22,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .model import Book
+from .pagegeometry import Geometry, page_css
 
-LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:in|mm|cm|pt)$")
 
 
 class ConfinedURLFetcher(URLFetcher):
@@ -87,25 +87,18 @@ def page_labels_finisher(body_start: int):
     return finish
 
 
-def page_size_css(book: Book) -> str:
-    width, height = book.metadata.trim_width, book.metadata.trim_height
-    if not (LENGTH.match(width) and LENGTH.match(height)):
-        raise ValueError(f"trim size {width} x {height} must be lengths like 6in or 152mm")
-    return f"@page {{ size: {width} {height}; }}"
-
-
 def pdf_identifier(book: Book) -> bytes:
     """A pinned /ID, so that the same sources give the same bytes."""
     return hashlib.md5(book.metadata.identifier.encode("utf-8")).hexdigest().encode("ascii")
 
 
 def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
-               body_anchor: str) -> PdfResult:
+               body_anchor: str, geometry: Geometry | None = None) -> PdfResult:
     """Lay out ``html`` and write the PDF; ``body_anchor`` is the id where arabic folios start."""
     fetcher = ConfinedURLFetcher([content, templates, styles])
     font_config = FontConfiguration()
     stylesheets = [
-        CSS(string=page_size_css(book), font_config=font_config, url_fetcher=fetcher),
+        CSS(string=page_css(geometry or Geometry.for_book(book), book), font_config=font_config, url_fetcher=fetcher),
         CSS(filename=str(styles / "fonts.css"), font_config=font_config, url_fetcher=fetcher),
         CSS(filename=str(styles / "print.css"), font_config=font_config, url_fetcher=fetcher),
     ]

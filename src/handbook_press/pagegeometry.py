@@ -1,0 +1,87 @@
+"""The page geometry of the printed book, as numbers, and the CSS it gives.
+
+Typography lives in styles/print.css; the numbers that printers check
+(trim, margins, gutter, bleed, thumb-tab positions) live here, so that the
+layout, the print profiles and preflight all use the same values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .model import Book
+
+UNITS = {"in": 1.0, "mm": 1 / 25.4, "cm": 1 / 2.54, "pt": 1 / 72}
+LENGTH = re.compile(r"^(\d+(?:\.\d+)?)(in|mm|cm|pt)$")
+
+
+def inches(length: str) -> float:
+    match = LENGTH.match(length.strip())
+    if not match:
+        raise ValueError(f"{length!r} is not a length like 6in, 152mm or 432pt")
+    return float(match[1]) * UNITS[match[2]]
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Trim, margins and bleed in inches; sides are top, outside, bottom, inside."""
+
+    trim_width: float
+    trim_height: float
+    top: float = 0.7
+    outside: float = 0.6
+    bottom: float = 0.75
+    inside: float = 0.75
+    bleed_top: float = 0.0
+    bleed_outside: float = 0.0
+    bleed_bottom: float = 0.0
+    bleed_inside: float = 0.0
+    marks: bool = False
+    tab_width: float = 0.25  # visible part of a thumb tab, inside the trim
+
+    @classmethod
+    def for_book(cls, book: Book) -> "Geometry":
+        return cls(inches(book.metadata.trim_width), inches(book.metadata.trim_height))
+
+    def with_bleed(self, top: float, outside: float, bottom: float, inside: float, marks: bool = False) -> "Geometry":
+        return replace(self, bleed_top=top, bleed_outside=outside, bleed_bottom=bottom, bleed_inside=inside,
+                       marks=marks)
+
+    @property
+    def text_height(self) -> float:
+        return self.trim_height - self.top - self.bottom
+
+    def tab_offset(self, position: int, count: int) -> float:
+        """Top of the k-th (1-based) of ``count`` evenly spaced tabs, below the top margin."""
+        return (position - 1) * self.text_height / count
+
+    def tab_height(self, count: int) -> float:
+        return self.text_height / count * 0.85
+
+
+def _in(value: float) -> str:
+    return f"{value:.4f}".rstrip("0").rstrip(".") + "in"
+
+
+def page_css(geometry: Geometry, book: Book) -> str:
+    """The @page geometry rules and the thumb-tab positions, for WeasyPrint."""
+    g = geometry
+    count = max(len(book.sections), 1)
+    rules = [
+        f"@page {{ size: {_in(g.trim_width)} {_in(g.trim_height)}; margin-top: {_in(g.top)}; "
+        f"margin-bottom: {_in(g.bottom)};{' marks: crop;' if g.marks else ''} }}",
+        # Versos have the outside on the left; rectos on the right.
+        f"@page :left {{ margin-left: {_in(g.outside)}; margin-right: {_in(g.inside)}; "
+        f"bleed: {_in(g.bleed_top)} {_in(g.bleed_inside)} {_in(g.bleed_bottom)} {_in(g.bleed_outside)}; "
+        f"@left-top {{ width: {_in(g.tab_width + g.bleed_outside)}; margin-left: {_in(-g.bleed_outside)}; "
+        "margin-right: auto; } }",
+        f"@page :right {{ margin-left: {_in(g.inside)}; margin-right: {_in(g.outside)}; "
+        f"bleed: {_in(g.bleed_top)} {_in(g.bleed_outside)} {_in(g.bleed_bottom)} {_in(g.bleed_inside)}; "
+        f"@right-top {{ width: {_in(g.tab_width + g.bleed_outside)}; margin-right: {_in(-g.bleed_outside)}; "
+        "margin-left: auto; } }",
+        f".thumb-tab {{ height: {_in(g.tab_height(count))}; }}",
+    ]
+    for section in book.sections:
+        rules.append(f"#{section.anchor} .thumb-tab {{ padding-top: {_in(g.tab_offset(section.number, count))}; }}")
+    return "\n".join(rules) + "\n"
