@@ -14,13 +14,14 @@ from doit.tools import config_changed
 from handbook_press import build
 from handbook_press.html import template_files
 
-DOIT_CONFIG = {"default_tasks": ["check", "pdf", "epub"], "verbosity": 2}
+DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
 
 ROOT = Path(__file__).parent
 CONTENT = Path(get_var("content", "content"))
 BUILD = Path(get_var("build", "build"))
 STRICT = get_var("strict", "0") not in ("0", "", "no", "false")
 VERSION = get_var("version", None)
+PROFILE = get_var("profile", "kdp")
 PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
 SLUG = build.output_slug(CONTENT)
 
@@ -42,6 +43,7 @@ def _files(folder: Path, pattern: str = "*") -> list[str]:
 SOURCES = _files(CONTENT)
 CODE = _files(ROOT / "src" / "handbook_press", "*.py")
 CONFIG = {"strict": STRICT, "version": VERSION}
+PRINT_CONFIG = {**CONFIG, "profile": PROFILE}
 
 
 def task_check():
@@ -63,6 +65,39 @@ def task_pdf():
         "file_dep": SOURCES + CODE + templates + styles,
         "targets": [str(BUILD / f"{SLUG}.pdf"), str(BUILD / f"{SLUG}.pages.json")],
         "uptodate": [config_changed(CONFIG)],
+        "clean": True,
+    }
+
+
+def task_print():
+    """Build the print interior for a print-on-demand service (profile=kdp|ingramspark|lulu|offset),
+    preflighted: build/<slug>-print.pdf and its preflight report."""
+    templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
+    stem = BUILD / f"{SLUG}-print"
+    return {
+        "actions": [(_reported(build.build_print), [PATHS, PROFILE, VERSION, STRICT])],
+        "file_dep": SOURCES + CODE + templates + _files(PATHS.styles),
+        "targets": [f"{stem}.pdf", f"{stem}-preflight.md", f"{stem}-preflight.json"],
+        "uptodate": [config_changed(PRINT_CONFIG)],
+        "clean": True,
+    }
+
+
+def task_preflight():
+    """Check the print interior against its profile again and show the report (profile=NAME)."""
+    return {
+        "actions": [(_reported(build.run_preflight), [PATHS, SLUG, PROFILE])],
+        "file_dep": [str(BUILD / f"{SLUG}-print.pdf")],
+        "uptodate": [False],
+    }
+
+
+def task_proof():
+    """Render the print interior's spreads to a contact sheet (build/<slug>-proof.png) and one spread."""
+    return {
+        "actions": [(_reported(build.run_proof), [PATHS, SLUG])],
+        "file_dep": [str(BUILD / f"{SLUG}-print.pdf")],
+        "targets": [str(BUILD / f"{SLUG}-proof.png"), str(BUILD / f"{SLUG}-spread.png")],
         "clean": True,
     }
 

@@ -7,6 +7,7 @@ Outputs are only replaced when the whole file was produced.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 import time
@@ -132,6 +133,107 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False) ->
     write_atomic(page_map_path(paths, book.metadata.slug),
                  pagemap.to_json(pagemap.build_page_map(html, result.page_anchors, body_anchor)))
     _say(f"laid out {result.pages} pages in {time.perf_counter() - started:.2f} s; wrote {display_path(target)}")
+    return True
+
+
+def print_geometry(book: Book, profile, pages: int):
+    """The design's geometry with the profile's bleed, its margins widened to the
+    profile's minimums for ``pages`` pages. The text block keeps its width when
+    it can (the gutter grows, the outside margin shrinks), so that the print
+    interior breaks its pages exactly where the reading edition does."""
+    from .pagegeometry import Geometry
+    from .profiles import page_margins
+
+    design = Geometry.for_book(book)
+    needed = page_margins(profile, pages)
+    inside = max(design.inside, needed.inside)
+    outside = max(needed.outside, design.outside - (inside - design.inside))
+    b = profile.bleed
+    return dataclasses.replace(design, inside=inside, outside=outside, top=max(design.top, needed.top),
+                               bottom=max(design.bottom, needed.bottom)).with_bleed(
+        b.top, b.outside, b.bottom, b.inside, marks=profile.marks)
+
+
+def build_print(paths: Paths, profile_name: str = "kdp", version: str | None = None, strict: bool = False) -> bool:
+    """The print interior for a print-on-demand profile, preflighted before it is written."""
+    from .html import RenderContext, render_book_html
+    from .pagegeometry import inches
+    from .pdf import Edition, render_pdf
+    from .preflight import preflight
+    from .profiles import PROFILES, get_profile
+    from .timestamps import iso_timestamp, source_date_epoch
+
+    if profile_name not in PROFILES:
+        _say(f"print: unknown profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
+        return False
+    profile = get_profile(profile_name)
+    book = _book_or_fail(paths, strict)
+    if book is None:
+        return False
+    started = time.perf_counter()
+    html = render_book_html(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+    body_anchor = book.sections[0].anchor if book.sections else "contents"
+    pages, result = profile.min_pages, None
+    with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
+        # The gutter depends on the final page count: lay out again when the
+        # count moves it to another band (it settles at once in practice).
+        for _ in range(4):
+            geometry = print_geometry(book, profile, pages)
+            edition = Edition(geometry, extra_css=("print-interior.css",), pdf_variant=profile.pdf_variant,
+                              output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
+                              links=profile.allow_annotations, bookmarks=profile.allow_outlines, tagged=False,
+                              even_pages=profile.even_pages)
+            result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
+                                body_anchor=body_anchor, edition=edition)
+            if print_geometry(book, profile, result.pages) == geometry:
+                break
+            pages = result.pages
+    for message in result.warnings:
+        _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
+    report = preflight(result.data, profile, inches(book.metadata.trim_width), inches(book.metadata.trim_height))
+    stem = paths.build / f"{book.metadata.slug}-print"
+    write_atomic(stem.with_name(stem.name + "-preflight.md"), report.to_markdown())
+    write_atomic(stem.with_name(stem.name + "-preflight.json"), report.to_json())
+    _say(f"laid out {result.pages} pages for {profile.name} in {time.perf_counter() - started:.2f} s; "
+         f"preflight {'passed' if report.passed else 'FAILED'} "
+         f"(report: {display_path(stem.with_name(stem.name + '-preflight.md'))})")
+    if not report.passed or result.refused_urls:
+        for failure in report.failures:
+            _say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[preflight]: {failure}")
+        _say("print interior not written: it would be rejected by the printer")
+        return False
+    write_atomic(stem.with_suffix(".pdf"), result.data)
+    _say(f"wrote {display_path(stem.with_suffix('.pdf'))}")
+    return True
+
+
+def run_preflight(paths: Paths, slug: str, profile_name: str) -> bool:
+    """Check the existing print interior against its profile again and print the report."""
+    from .pagegeometry import inches
+    from .preflight import preflight
+    from .reader import read_metadata
+
+    loaded = read_metadata(paths.content, Diagnostics())
+    if loaded is None:
+        return _book_or_fail(paths, False) is not None
+    metadata = loaded[0]
+    pdf_file = paths.build / f"{slug}-print.pdf"
+    report = preflight(pdf_file, profile_name, inches(metadata.trim_width), inches(metadata.trim_height))
+    print(report.to_markdown())
+    return report.passed
+
+
+def run_proof(paths: Paths, slug: str) -> bool:
+    """A contact sheet of the print interior's spreads, and the spread where Section 1 continues."""
+    from .proof import contact_sheet, spread
+
+    pdf_file = paths.build / f"{slug}-print.pdf"
+    write_atomic(paths.build / f"{slug}-proof.png", contact_sheet(pdf_file))
+    map_file = page_map_path(paths, slug)
+    first_body_page = pagemap.body_start_index(pagemap.from_json(map_file.read_text())) if map_file.exists() else 0
+    # The verso after the first section's opener and the recto facing it.
+    write_atomic(paths.build / f"{slug}-spread.png", spread(pdf_file, first_body_page + 1))
+    _say(f"wrote {display_path(paths.build / f'{slug}-proof.png')} and {display_path(paths.build / f'{slug}-spread.png')}")
     return True
 
 

@@ -29,9 +29,11 @@ class Geometry:
 
     trim_width: float
     trim_height: float
-    top: float = 0.7
+    # Running heads and folios sit in the top and bottom margins: these keep
+    # them more than 0.5 in from the trim, the strictest printer's safe area.
+    top: float = 0.8
     outside: float = 0.6
-    bottom: float = 0.75
+    bottom: float = 0.85
     inside: float = 0.75
     bleed_top: float = 0.0
     bleed_outside: float = 0.0

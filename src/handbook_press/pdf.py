@@ -92,21 +92,70 @@ def pdf_identifier(book: Book) -> bytes:
     return hashlib.md5(book.metadata.identifier.encode("utf-8")).hexdigest().encode("ascii")
 
 
+@dataclass(frozen=True)
+class Edition:
+    """What distinguishes the PDFs made from one book: the reading edition
+    (screen, links, bookmarks, tags) and the print interiors (per profile)."""
+
+    geometry: Geometry
+    extra_css: tuple[str, ...] = ()  # file names in styles/, after print.css
+    pdf_variant: str | None = None
+    output_intent_icc: str | None = None  # file in styles/, for PDF/X
+    links: bool = True
+    bookmarks: bool = True
+    tagged: bool = True
+    even_pages: bool = False
+
+
+def _finisher(body_start: int, edition: Edition):
+    labels = page_labels_finisher(body_start)
+
+    def finish(document, pdf):
+        labels(document, pdf)
+        if not edition.links:
+            # The link annotations WeasyPrint wrote: printers reject them.
+            for obj in pdf.objects:
+                if isinstance(obj, dict) and obj.get("Type") == "/Page":
+                    obj.pop("Annots", None)
+        if not edition.bookmarks:
+            pdf.catalog.pop("Outlines", None)
+            pdf.catalog.pop("PageMode", None)
+
+    return finish
+
+
 def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
-               body_anchor: str, geometry: Geometry | None = None) -> PdfResult:
+               body_anchor: str, edition: Edition | None = None) -> PdfResult:
     """Lay out ``html`` and write the PDF; ``body_anchor`` is the id where arabic folios start."""
+    edition = edition or Edition(Geometry.for_book(book))
     fetcher = ConfinedURLFetcher([content, templates, styles])
     font_config = FontConfiguration()
-    stylesheets = [
-        CSS(string=page_css(geometry or Geometry.for_book(book), book), font_config=font_config, url_fetcher=fetcher),
-        CSS(filename=str(styles / "fonts.css"), font_config=font_config, url_fetcher=fetcher),
-        CSS(filename=str(styles / "print.css"), font_config=font_config, url_fetcher=fetcher),
-    ]
+    color_profiles: dict = {}
+
+    def sheet(**source):
+        return CSS(**source, font_config=font_config, url_fetcher=fetcher, color_profiles=color_profiles)
+
+    geometry_css = page_css(edition.geometry, book)
+    stylesheets = [sheet(string=geometry_css), sheet(filename=str(styles / "fonts.css")),
+                   sheet(filename=str(styles / "print.css"))]
+    stylesheets += [sheet(filename=str(styles / name)) for name in edition.extra_css]
+    if not edition.bookmarks:
+        stylesheets.append(sheet(string="* { bookmark-level: none !important; }"))
+    if edition.output_intent_icc:
+        stylesheets.append(sheet(string=f'@color-profile device-cmyk {{ src: url("{edition.output_intent_icc}"); '
+                                 "components: cyan, magenta, yellow, black; }",
+                                 base_url=str(styles.resolve()) + "/"))
     with weasyprint_warnings() as warnings:
         document = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=stylesheets, pdf_tags=True)
+            font_config=font_config, stylesheets=stylesheets, color_profiles=color_profiles,
+            pdf_tags=edition.tagged)
         page_anchors = [set(page.anchors) for page in document.pages]
         body_start = next((i for i, a in enumerate(page_anchors) if body_anchor in a), 0)
-        data = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
-                                  finisher=page_labels_finisher(body_start))
+        if edition.even_pages and len(document.pages) % 2:
+            # Printers bind an even number of pages: end on a blank verso.
+            blank = HTML(string="<html><body></body></html>", url_fetcher=fetcher).render(
+                font_config=font_config, stylesheets=[sheet(string=geometry_css)], color_profiles=color_profiles)
+            document = document.copy(document.pages + blank.pages[:1])
+        data = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=edition.tagged, full_fonts=True,
+                                  pdf_variant=edition.pdf_variant, finisher=_finisher(body_start, edition))
     return PdfResult(data, len(document.pages), page_anchors, list(warnings), list(fetcher.refused))
