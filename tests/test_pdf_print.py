@@ -1,0 +1,222 @@
+"""The PDFs as readers and printers see them: folios, contents, bookmarks,
+fonts, thumb tabs, and every print profile's page geometry and colour."""
+
+import contextlib
+import hashlib
+import io
+import re
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader
+from pypdf.generic import ContentStream
+
+from handbook_press.build import build_pdf, build_print
+from handbook_press.pagegeometry import Geometry
+from handbook_press.profiles import get_profile, page_box_size
+from handbook_press.reader import load_book
+
+from .books import body_start, pdf_pages
+from .conftest import CONTENT, copy_content, project_paths
+from .seed_facts import seed_chapters, seed_sections
+
+PROFILES = ("kdp", "ingramspark", "lulu", "offset")
+
+
+@pytest.fixture(scope="module")
+def prints(tmp_path_factory):
+    """Every profile's print interior, with what the builds printed."""
+    built = {}
+    for name in PROFILES:
+        out = tmp_path_factory.mktemp(name)
+        messages = io.StringIO()
+        with contextlib.redirect_stderr(messages):
+            assert build_print(project_paths(CONTENT, out), name)
+        built[name] = (out / "mlops-handbook-print.pdf", messages.getvalue())
+    return built
+
+
+@pytest.fixture(scope="module")
+def reading(built_books):
+    return built_books[0], pdf_pages(built_books[0]), PdfReader(built_books[0])
+
+
+def roman(n):
+    from handbook_press.pagemap import roman as r
+
+    return r(n)
+
+
+def test_page_labels_are_roman_then_arabic(reading):
+    _, pages, reader = reading
+    start = body_start(pages)
+    labels = reader.page_labels
+    assert labels[:start] == [roman(i) for i in range(1, start + 1)]
+    assert labels[start:] == [str(i) for i in range(1, len(pages) - start + 1)]
+    # and the folios printed on the pages are those labels
+    for index in range(start, len(pages)):
+        text = pages[index].strip()
+        if text:
+            assert re.search(rf"(^|\s){labels[index]}(\s|$)", text), (index, text[:80])
+
+
+def test_contents_page_numbers_are_the_folios_where_chapters_begin(reading):
+    _, pages, reader = reading
+    labels = reader.page_labels
+    start = body_start(pages)
+    contents = " ".join(p for p in pages[:start] if "Contents" in p or ". . ." in p)
+    for number, (_, title, _, _) in enumerate(seed_chapters(), 1):
+        match = re.search(rf"(?<![\d.]) ?{number} {re.escape(title)}[ .]*?(\d+)(?!\d)", contents)
+        assert match, (number, title)
+        folio = match.group(1)
+        page = labels.index(folio, start)
+        assert f"Chapter {number} {title}" in pages[page], (number, folio)
+
+
+def test_reading_edition_links_land_on_the_right_pages_and_it_is_tagged(reading):
+    path, pages, reader = reading
+    assert reader.trailer["/Root"]["/Lang"] == "en"
+    assert "/StructTreeRoot" in reader.trailer["/Root"]
+    assert reader.metadata.title == "The MLOps Handbook"
+    start = body_start(pages)
+    contents_pages = [i for i, p in enumerate(pages[:start]) if "Contents" in p or "Section 1" in p and ". ." in p]
+    checked = 0
+    for index in contents_pages:
+        page = reader.pages[index]
+        for annot in page.get("/Annots", []):
+            annot = annot.get_object()
+            dest = annot.get("/Dest")
+            if dest is None:
+                continue
+            target = reader.get_destination_page_number(reader.named_destinations[dest]) \
+                if isinstance(dest, str) else reader.get_page_number(dest[0].get_object())
+            rect = annot["/Rect"]
+            assert target >= start
+            checked += 1
+    assert checked >= 89  # 16 sections + 73 chapters, each at least one rectangle
+
+
+def test_every_font_is_embedded_and_from_the_repository(reading, prints):
+    """Every font program in every PDF is, byte for byte, one of styles/fonts."""
+    from .conftest import ROOT
+
+    repo = {hashlib.sha256(f.read_bytes()).hexdigest() for f in (ROOT / "styles" / "fonts").iterdir()
+            if f.suffix in (".otf", ".ttf")}
+    for path in [reading[0]] + [p for p, _ in prints.values()]:
+        reader = PdfReader(path)
+        programs = set()
+        for page in reader.pages:
+            for font in page["/Resources"].get("/Font", {}).values():
+                font = font.get_object()
+                descendants = font.get("/DescendantFonts")
+                descriptor = (descendants[0].get_object() if descendants else font)["/FontDescriptor"]
+                files = [descriptor[k] for k in ("/FontFile", "/FontFile2", "/FontFile3") if k in descriptor]
+                assert files, f"{font['/BaseFont']} is not embedded"
+                programs.add(hashlib.sha256(files[0].get_object().get_data()).hexdigest())
+        assert programs and programs <= repo, path
+
+
+def test_bookmarks_are_absent_from_the_kdp_interior_and_present_in_the_reading_edition(reading, prints):
+    assert len([o for o in reading[2].outline if not isinstance(o, list)]) >= 16
+    kdp = PdfReader(prints["kdp"][0])
+    assert "/Outlines" not in kdp.trailer["/Root"]
+    assert all("/Annots" not in page for page in kdp.pages)
+
+
+def _dark(image, x, y):
+    r, g, b = image.getpixel((x, y))[:3]
+    return r + g + b < 300
+
+
+def test_thumb_tabs_sit_on_the_outer_edge_at_the_section_position_and_bleed(prints):
+    path = prints["kdp"][0]
+    book, _ = load_book(CONTENT)
+    geometry = Geometry.for_book(book)
+    pages = pdf_pages(path)
+    start = body_start(pages)
+    openers = [i for i, p in enumerate(pages) if re.match(r"^Section \d+ ", p) and ". ." not in p]
+    document = pdfium.PdfDocument(str(path))
+    bleed = 9  # pt, KDP top bleed
+    checked = set()
+    for k, opener in enumerate(openers, 1):
+        end = openers[k] if k < len(openers) else len(pages) - 2
+        for index in range(opener, end):
+            if not pages[index].strip():
+                continue  # blank pages carry nothing
+            image = document[index].render(scale=1).to_pil()
+            width, height = image.size
+            recto = index % 2 == 0
+            edge_x = width - 1 if recto else 0  # the outer edge, in the bleed
+            trim_x = width - 9 - 2 if recto else 9 + 2  # just inside the trim
+            top = bleed + 72 * (geometry.top + geometry.tab_offset(k, 16))
+            middle = int(top + 72 * geometry.tab_height(16) / 2)
+            assert _dark(image, edge_x, middle) and _dark(image, trim_x, middle), (k, index)
+            for other in (1, 16):  # nothing at the other sections' positions
+                if other != k:
+                    y = int(bleed + 72 * (geometry.top + geometry.tab_offset(other, 16) + geometry.tab_height(16) / 2))
+                    assert not _dark(image, edge_x, y), (k, index, other)
+            checked.add(k)
+    assert checked == set(range(1, 17))
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_profile_page_geometry(prints, name):
+    path, messages = prints[name]
+    profile = get_profile(name)
+    reader = PdfReader(path)
+    assert len(reader.pages) % 2 == 0
+    width, height = page_box_size(profile, 6, 9)
+    for index, page in enumerate(reader.pages):
+        media, trim, bleed = page.mediabox, page.trimbox, page.bleedbox
+        assert abs(float(media.width) - width) < 0.5 and abs(float(media.height) - height) < 0.5
+        assert (round(float(trim.width)), round(float(trim.height))) == (432, 648)
+        for inner, outer in ((trim, bleed), (bleed, media)):
+            assert float(inner.left) >= float(outer.left) - 0.01 and float(inner.right) <= float(outer.right) + 0.01
+            assert float(inner.bottom) >= float(outer.bottom) - 0.01 and float(inner.top) <= float(outer.top) + 0.01
+    assert "warning[weasyprint]" not in messages and "preflight passed" in messages
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_print_text_is_black_ink_only(prints, name):
+    reader = PdfReader(prints[name][0])
+    for page in reader.pages[10:16]:
+        operations = ContentStream(page.get_contents(), reader).operations
+        for operands, operator in operations:
+            assert operator not in (b"rg", b"RG"), name
+            if operator in (b"k", b"K"):
+                assert [float(v) for v in operands[:3]] == [0, 0, 0], operands
+
+
+@pytest.mark.parametrize("name, version", [("ingramspark", "PDF/X-1a"), ("offset", "PDF/X-4")])
+def test_pdfx_identity_and_output_intent(prints, name, version):
+    reader = PdfReader(prints[name][0])
+    root = reader.trailer["/Root"]
+    [intent] = root["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFX"
+    assert intent["/DestOutputProfile"].get_object()["/N"] == 4
+    info_version = reader.metadata.get("/GTS_PDFXVersion")
+    xmp = reader.xmp_metadata
+    xmp_text = xmp.stream.get_data().decode() if xmp else ""
+    assert (info_version and info_version.startswith(version)) or version in xmp_text
+    assert reader.metadata.get("/Trapped") in ("/False", "/True")
+
+
+def test_two_print_builds_are_identical(tmp_path, prints):
+    assert build_print(project_paths(CONTENT, tmp_path), "kdp")
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()
+    assert digest(tmp_path / "mlops-handbook-print.pdf") == digest(prints["kdp"][0])
+
+
+def test_a_print_interior_that_fails_preflight_is_not_written(tmp_path, capsys):
+    content = copy_content(tmp_path / "content")
+    section = content / "sections" / "model-development.md"
+    section.write_text(section.read_text().replace("Cross-validation", "Checksum " + "0123456789" * 30))
+    out = tmp_path / "build"
+    out.mkdir()
+    (out / "mlops-handbook-print.pdf").write_bytes(b"previous good build")
+    assert not build_print(project_paths(content, out), "kdp")
+    err = capsys.readouterr().err
+    assert "error[preflight]" in err and "safe-area" in err
+    assert (out / "mlops-handbook-print.pdf").read_bytes() == b"previous good build"
+    assert "FAIL" in (out / "mlops-handbook-print-preflight.md").read_text()
