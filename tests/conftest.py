@@ -20,10 +20,16 @@ def project_paths(content: Path, build: Path) -> Paths:
 @pytest.fixture(scope="session")
 def built_books(tmp_path_factory):
     """The handbook built once from content/: (pdf path, epub path)."""
+    import contextlib
+    import io
+
     out = tmp_path_factory.mktemp("build")
     paths = project_paths(CONTENT, out)
-    assert build_pdf(paths)
-    assert build_epub(paths)
+    messages = io.StringIO()
+    with contextlib.redirect_stderr(messages):
+        assert build_pdf(paths)
+        assert build_epub(paths)
+    (out / "build-messages.txt").write_text(messages.getvalue())
     return out / "mlops-handbook.pdf", out / "mlops-handbook.epub"
 
 

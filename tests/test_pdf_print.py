@@ -220,3 +220,22 @@ def test_a_print_interior_that_fails_preflight_is_not_written(tmp_path, capsys):
     assert "error[preflight]" in err and "safe-area" in err
     assert (out / "mlops-handbook-print.pdf").read_bytes() == b"previous good build"
     assert "FAIL" in (out / "mlops-handbook-print-preflight.md").read_text()
+
+
+def test_the_reading_edition_build_logs_no_weasyprint_warning(built_books):
+    messages = (built_books[0].parent / "build-messages.txt").read_text()
+    assert "laid out" in messages and "warning" not in messages
+
+
+@pytest.mark.parametrize("name, pages, inside, outside", [
+    ("kdp", 48, 0.75, 0.6),      # the design already exceeds KDP's 0.375 in gutter
+    ("kdp", 720, 0.875, 0.475),  # 701-828 pages: gutter 0.875 in, the text block keeps its width
+    ("ingramspark", 48, 0.75, 0.6),
+    ("lulu", 200, 1.0, 0.5),     # 0.5 in safety + 0.5 in gutter; the outside cannot go below 0.5 in
+])
+def test_the_gutter_follows_the_page_count(name, pages, inside, outside):
+    from handbook_press.build import print_geometry
+
+    book, _ = load_book(CONTENT)
+    geometry = print_geometry(book, get_profile(name), pages)
+    assert (round(geometry.inside, 4), round(geometry.outside, 4)) == (inside, outside)

@@ -142,10 +142,10 @@ def print_geometry(book: Book, profile, pages: int):
     it can (the gutter grows, the outside margin shrinks), so that the print
     interior breaks its pages exactly where the reading edition does."""
     from .pagegeometry import Geometry
-    from .profiles import page_margins
+    from .profiles import Sides, page_margins
 
     design = Geometry.for_book(book)
-    needed = page_margins(profile, pages)
+    needed = page_margins(profile, pages, Sides.all(0.0))  # the printer's minimums alone
     inside = max(design.inside, needed.inside)
     outside = max(needed.outside, design.outside - (inside - design.inside))
     b = profile.bleed
