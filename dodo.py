@@ -52,34 +52,42 @@ def task_check():
         "actions": [(_reported(build.run_check), [CONTENT, BUILD, STRICT])],
         "file_dep": SOURCES + CODE,
         "targets": [str(BUILD / "numbering.json")],
-        "uptodate": [False],  # always show the messages
     }
 
 
 def task_pdf():
-    """Build the PDF (build/<slug>.pdf)."""
+    """Lay the book out once (print geometry of profile=NAME, kdp by default) and write the
+    reading edition (build/<slug>.pdf), the page map, and the print interior for preflight."""
     templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
-    styles = _files(PATHS.styles)
     return {
-        "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT])],
-        "file_dep": SOURCES + CODE + templates + styles,
-        "targets": [str(BUILD / f"{SLUG}.pdf"), str(BUILD / f"{SLUG}.pages.json")],
-        "uptodate": [config_changed(CONFIG)],
+        "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE])],
+        "file_dep": SOURCES + CODE + templates + _files(PATHS.styles),
+        "targets": [str(BUILD / f"{SLUG}.pdf"), str(BUILD / f"{SLUG}.pages.json"),
+                    str(build.unchecked_print_path(PATHS, SLUG))],
+        "uptodate": [config_changed(PRINT_CONFIG)],
         "clean": True,
     }
 
 
 def task_print():
-    """Build the print interior for a print-on-demand service (profile=kdp|ingramspark|lulu|offset),
-    preflighted: build/<slug>-print.pdf and its preflight report."""
-    templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
+    """Preflight the print interior for profile=NAME and write build/<slug>-print.pdf only if it
+    passes, with the report (build/<slug>-print-preflight.md and .json)."""
     stem = BUILD / f"{SLUG}-print"
     return {
-        "actions": [(_reported(build.build_print), [PATHS, PROFILE, VERSION, STRICT])],
-        "file_dep": SOURCES + CODE + templates + _files(PATHS.styles),
+        "actions": [(_reported(build.publish_print), [PATHS, PROFILE])],
+        "file_dep": [str(build.unchecked_print_path(PATHS, SLUG))] + CODE,
         "targets": [f"{stem}.pdf", f"{stem}-preflight.md", f"{stem}-preflight.json"],
-        "uptodate": [config_changed(PRINT_CONFIG)],
         "clean": True,
+    }
+
+
+def task_preview():
+    """Render one section's pages for a quick look: doit preview section=N (build/preview/)."""
+    templates = [str(p) for p in template_files(PATHS.templates, "pdf/preview.html.j2")]
+    return {
+        "actions": [(_reported(build.run_preview), [PATHS, get_var("section", None)])],
+        "file_dep": SOURCES + CODE + templates + _files(PATHS.styles),
+        "uptodate": [False],
     }
 
 

@@ -7,7 +7,8 @@ from .conftest import CONTENT, copy_content, run_doit
 
 
 def digest(folder):
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_doit_check_passes_and_summarises_the_renumbering(tmp_path):
@@ -49,7 +50,7 @@ def test_a_broken_copy_fails_with_locations_and_keeps_the_previous_build(tmp_pat
         assert "handbook.yaml" in output and "error[learning-path-unknown-section]" in output
         assert "Traceback" not in output
     assert digest(build) == before
-    assert not [p for p in build.iterdir() if p.name.startswith(".")]
+    assert not [p for p in build.rglob(".*")]
 
 
 def test_doit_list_documents_every_task(tmp_path):

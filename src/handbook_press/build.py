@@ -106,36 +106,6 @@ def _book_or_fail(paths: Paths, strict: bool) -> Book | None:
     return book
 
 
-def build_pdf(paths: Paths, version: str | None = None, strict: bool = False) -> bool:
-    from .html import RenderContext, render_book_html
-    from .pdf import render_pdf
-    from .timestamps import iso_timestamp, source_date_epoch
-
-    book = _book_or_fail(paths, strict)
-    if book is None:
-        return False
-    started = time.perf_counter()
-    html = render_book_html(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
-    body_anchor = book.sections[0].anchor if book.sections else "contents"
-    with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
-        result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                            body_anchor=body_anchor)
-    for message in result.warnings:
-        _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
-    if result.refused_urls:
-        for url in result.refused_urls:
-            _say(f"{display_path(paths.content)}:1: error[unsafe-url]: the renderer was asked for {url!r}, "
-                 "which is outside the project; the PDF was not written")
-        return False
-    target = paths.build / f"{book.metadata.slug}.pdf"
-    write_atomic(target, result.data)
-    # Where the printed pages begin, for the EPUB's page list.
-    write_atomic(page_map_path(paths, book.metadata.slug),
-                 pagemap.to_json(pagemap.build_page_map(html, result.page_anchors, body_anchor)))
-    _say(f"laid out {result.pages} pages in {time.perf_counter() - started:.2f} s; wrote {display_path(target)}")
-    return True
-
-
 def print_geometry(book: Book, profile, pages: int):
     """The design's geometry with the profile's bleed, its margins widened to the
     profile's minimums for ``pages`` pages. The text block keeps its width when
@@ -154,17 +124,21 @@ def print_geometry(book: Book, profile, pages: int):
         b.top, b.outside, b.bottom, b.inside, marks=profile.marks)
 
 
-def build_print(paths: Paths, profile_name: str = "kdp", version: str | None = None, strict: bool = False) -> bool:
-    """The print interior for a print-on-demand profile, preflighted before it is written."""
+def unchecked_print_path(paths: Paths, slug: str) -> Path:
+    return paths.build / "cache" / f"{slug}-print.unchecked.pdf"
+
+
+def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp") -> bool:
+    """Lay the book out once, with the print profile's geometry, and write from
+    that one layout the reading edition, the page map the EPUB's page list
+    follows, and the print interior waiting for preflight (`publish_print`)."""
     from .html import RenderContext, render_book_html
-    from .pagegeometry import inches
-    from .pdf import Edition, render_pdf
-    from .preflight import preflight
+    from .pdf import PrintEdition, render_pdf
     from .profiles import PROFILES, get_profile
     from .timestamps import iso_timestamp, source_date_epoch
 
     if profile_name not in PROFILES:
-        _say(f"print: unknown profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
+        _say(f"pdf: unknown print profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
         return False
     profile = get_profile(profile_name)
     book = _book_or_fail(paths, strict)
@@ -179,10 +153,10 @@ def build_print(paths: Paths, profile_name: str = "kdp", version: str | None = N
         # count moves it to another band (it settles at once in practice).
         for _ in range(4):
             geometry = print_geometry(book, profile, pages)
-            edition = Edition(geometry, extra_css=("print-interior.css",), pdf_variant=profile.pdf_variant,
-                              output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
-                              links=profile.allow_annotations, bookmarks=profile.allow_outlines, tagged=False,
-                              even_pages=profile.even_pages)
+            edition = PrintEdition(geometry, pdf_variant=profile.pdf_variant,
+                                   output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
+                                   links=profile.allow_annotations, bookmarks=profile.allow_outlines,
+                                   even_pages=profile.even_pages)
             result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
                                 body_anchor=body_anchor, edition=edition)
             if print_geometry(book, profile, result.pages) == geometry:
@@ -190,21 +164,58 @@ def build_print(paths: Paths, profile_name: str = "kdp", version: str | None = N
             pages = result.pages
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
-    report = preflight(result.data, profile, inches(book.metadata.trim_width), inches(book.metadata.trim_height))
-    stem = paths.build / f"{book.metadata.slug}-print"
-    write_atomic(stem.with_name(stem.name + "-preflight.md"), report.to_markdown())
-    write_atomic(stem.with_name(stem.name + "-preflight.json"), report.to_json())
-    _say(f"laid out {result.pages} pages for {profile.name} in {time.perf_counter() - started:.2f} s; "
-         f"preflight {'passed' if report.passed else 'FAILED'} "
-         f"(report: {display_path(stem.with_name(stem.name + '-preflight.md'))})")
-    if not report.passed or result.refused_urls:
-        for failure in report.failures:
-            _say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[preflight]: {failure}")
-        _say("print interior not written: it would be rejected by the printer")
+    if result.refused_urls:
+        for url in result.refused_urls:
+            _say(f"{display_path(paths.content)}:1: error[unsafe-url]: the renderer was asked for {url!r}, "
+                 "which is outside the project; nothing was written")
         return False
-    write_atomic(stem.with_suffix(".pdf"), result.data)
-    _say(f"wrote {display_path(stem.with_suffix('.pdf'))}")
+    slug = book.metadata.slug
+    write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
+    write_atomic(page_map_path(paths, slug),
+                 pagemap.to_json(pagemap.build_page_map(html, result.page_anchors, body_anchor)))
+    write_atomic(unchecked_print_path(paths, slug), result.print_data)
+    _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
+         f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
+
+
+def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
+    """Preflight the print interior; write build/<slug>-print.pdf only when it passes."""
+    from .pagegeometry import inches
+    from .preflight import preflight
+    from .profiles import get_profile
+    from .reader import read_metadata
+
+    loaded = read_metadata(paths.content, Diagnostics())
+    if loaded is None:
+        return _book_or_fail(paths, False) is not None
+    metadata = loaded[0]
+    candidate = unchecked_print_path(paths, metadata.slug)
+    if not candidate.exists():
+        _say(f"{display_path(candidate)}:1: error[no-layout]: run `doit pdf` first")
+        return False
+    data = candidate.read_bytes()
+    report = preflight(data, get_profile(profile_name), inches(metadata.trim_width), inches(metadata.trim_height))
+    stem = paths.build / f"{metadata.slug}-print"
+    report_file = stem.with_name(stem.name + "-preflight.md")
+    write_atomic(report_file, report.to_markdown())
+    write_atomic(stem.with_name(stem.name + "-preflight.json"), report.to_json())
+    if not report.passed:
+        for failure in report.failures:
+            _say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[preflight]: {failure}: "
+                 f"{report.check(failure).message}")
+        _say(f"preflight FAILED for {profile_name} (report: {display_path(report_file)}); the print interior "
+             "was not written: the printer would reject it")
+        return False
+    write_atomic(stem.with_suffix(".pdf"), data)
+    _say(f"preflight passed for {profile_name} ({display_path(report_file)}); wrote "
+         f"{display_path(stem.with_suffix('.pdf'))}")
+    return True
+
+
+def build_print(paths: Paths, profile_name: str = "kdp", version: str | None = None, strict: bool = False) -> bool:
+    """Both PDFs for a profile, the print interior only if it passes preflight."""
+    return build_pdf(paths, version, strict, profile_name) and publish_print(paths, profile_name)
 
 
 def run_preflight(paths: Paths, slug: str, profile_name: str) -> bool:
@@ -234,6 +245,54 @@ def run_proof(paths: Paths, slug: str) -> bool:
     # The verso after the first section's opener and the recto facing it.
     write_atomic(paths.build / f"{slug}-spread.png", spread(pdf_file, first_body_page + 1))
     _say(f"wrote {display_path(paths.build / f'{slug}-proof.png')} and {display_path(paths.build / f'{slug}-spread.png')}")
+    return True
+
+
+def run_preview(paths: Paths, section_number: str | None) -> bool:
+    """One section's pages as a PDF and PNGs in build/preview/, for a quick look while editing."""
+    import pypdfium2 as pdfium
+
+    from .html import RenderContext, render_section_preview
+    from .pdf import render_preview
+    from .timestamps import iso_timestamp
+
+    book = _book_or_fail(paths, False)
+    if book is None:
+        return False
+    numbers = [str(s.number) for s in book.sections]
+    if section_number not in numbers:
+        _say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
+        return False
+    started = time.perf_counter()
+    section = book.sections[int(section_number) - 1]
+    first_folio = 1
+    map_file = page_map_path(paths, book.metadata.slug)
+    if map_file.exists():  # folios as printed, when the whole book was laid out before
+        pages = pagemap.from_json(map_file.read_text())
+        first_folio = next((int(p.label) for p in pages if p.anchor == section.anchor and p.label.isdigit()), 1)
+    html = render_section_preview(paths.templates, RenderContext(book, None, iso_timestamp(book.metadata.review_date)),
+                                  section)
+    data, warnings = render_preview(html, book, content=paths.content, templates=paths.templates,
+                                    styles=paths.styles, first_folio=first_folio)
+    for message in warnings:
+        _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
+    folder = paths.build / "preview"
+    stem = f"section-{section.number:02d}"
+    write_atomic(folder / f"{stem}.pdf", data)
+    document = pdfium.PdfDocument(data)
+    try:
+        for index, page in enumerate(document):
+            image = page.render(scale=100 / 72).to_pil()
+            import io
+
+            out = io.BytesIO()
+            image.save(out, format="PNG")
+            write_atomic(folder / f"{stem}-page-{index + 1:02d}.png", out.getvalue())
+        count = len(document)
+    finally:
+        document.close()
+    _say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
+         f"{display_path(folder / f'{stem}.pdf')} and {count} PNG page(s)")
     return True
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
-from markupsafe import Markup
 
 from . import derived
 from .model import Book, Chapter, Section
@@ -76,11 +75,12 @@ def render_book_html(templates: Path, context: RenderContext) -> str:
     return template.render(context.variables(fragment_href))
 
 
+def render_section_preview(templates: Path, context: RenderContext, section: Section) -> str:
+    template = environment(templates).get_template("pdf/preview.html.j2")
+    return template.render(meta=context.book.metadata, section=section, timestamp=context.timestamp)
+
+
 def render_epub_document(env: jinja2.Environment, kind: str, context: RenderContext,
                          href: Callable[[Section | Chapter], str], section: Section | None = None) -> str:
     template = env.get_template("epub/document.xhtml.j2")
     return template.render(context.variables(href), kind=kind, section=section)
-
-
-def safe_prose(html: str) -> Markup:
-    return Markup(html)

@@ -67,24 +67,14 @@ def weasyprint_warnings():
 
 @dataclass
 class PdfResult:
-    data: bytes
-    pages: int
-    page_anchors: list[set[str]]  # ids whose boxes begin on each page
+    """One layout, written twice: the print interior and the reading edition."""
+
+    print_data: bytes
+    reading_data: bytes
+    pages: int  # of the print interior (an even count when the profile asks)
+    page_anchors: list[set[str]]  # ids with a box on each page
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
-
-
-def page_labels_finisher(body_start: int):
-    """PDF page labels that match the printed folios: i, ii, … then 1, 2, …"""
-    import pydyf
-
-    def finish(document, pdf):
-        numbers = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
-        if body_start > 0:
-            numbers.extend([body_start, pydyf.Dictionary({"S": "/D"})])
-        pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
-
-    return finish
 
 
 def pdf_identifier(book: Book) -> bytes:
@@ -93,30 +83,37 @@ def pdf_identifier(book: Book) -> bytes:
 
 
 @dataclass(frozen=True)
-class Edition:
-    """What distinguishes the PDFs made from one book: the reading edition
-    (screen, links, bookmarks, tags) and the print interiors (per profile)."""
+class PrintEdition:
+    """What the print interior asks of the one layout (from a print profile)."""
 
     geometry: Geometry
-    extra_css: tuple[str, ...] = ()  # file names in styles/, after print.css
     pdf_variant: str | None = None
     output_intent_icc: str | None = None  # file in styles/, for PDF/X
-    links: bool = True
-    bookmarks: bool = True
-    tagged: bool = True
+    links: bool = False
+    bookmarks: bool = False
     even_pages: bool = False
 
 
-def _finisher(body_start: int, edition: Edition):
-    labels = page_labels_finisher(body_start)
+def _labels(pdf, body_start: int) -> None:
+    """PDF page labels that match the printed folios: i, ii, … then 1, 2, …"""
+    import pydyf
 
+    numbers = pydyf.Array([0, pydyf.Dictionary({"S": "/r"})])
+    if body_start > 0:
+        numbers.extend([body_start, pydyf.Dictionary({"S": "/D"})])
+    pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+
+
+def _pages(pdf):
+    return [obj for obj in pdf.objects if isinstance(obj, dict) and obj.get("Type") == "/Page"]
+
+
+def _print_finisher(body_start: int, edition: PrintEdition):
     def finish(document, pdf):
-        labels(document, pdf)
-        if not edition.links:
-            # The link annotations WeasyPrint wrote: printers reject them.
-            for obj in pdf.objects:
-                if isinstance(obj, dict) and obj.get("Type") == "/Page":
-                    obj.pop("Annots", None)
+        _labels(pdf, body_start)
+        if not edition.links:  # printers reject link annotations
+            for page in _pages(pdf):
+                page.pop("Annots", None)
         if not edition.bookmarks:
             pdf.catalog.pop("Outlines", None)
             pdf.catalog.pop("PageMode", None)
@@ -124,10 +121,30 @@ def _finisher(body_start: int, edition: Edition):
     return finish
 
 
+def _reading_finisher(body_start: int):
+    """The reading edition is the same pages cut at the trim: no bleed, no marks."""
+
+    def finish(document, pdf):
+        _labels(pdf, body_start)
+        pdf.catalog.pop("OutputIntents", None)
+        for page in _pages(pdf):
+            trim = page.get("TrimBox")
+            if trim is not None:
+                page["MediaBox"] = trim
+                page.pop("BleedBox", None)
+
+    return finish
+
+
 def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
-               body_anchor: str, edition: Edition | None = None) -> PdfResult:
-    """Lay out ``html`` and write the PDF; ``body_anchor`` is the id where arabic folios start."""
-    edition = edition or Edition(Geometry.for_book(book))
+               body_anchor: str, edition: PrintEdition | None = None) -> PdfResult:
+    """Lay ``html`` out once and write both PDFs from that layout.
+
+    ``body_anchor`` is the id where arabic folios start. The print interior
+    gets the profile's bleed, PDF/X flavour and stripping; the reading edition
+    keeps links, bookmarks and tags and is cropped to the trim.
+    """
+    edition = edition or PrintEdition(Geometry.for_book(book))
     fetcher = ConfinedURLFetcher([content, templates, styles])
     font_config = FontConfiguration()
     color_profiles: dict = {}
@@ -137,25 +154,46 @@ def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles:
 
     geometry_css = page_css(edition.geometry, book)
     stylesheets = [sheet(string=geometry_css), sheet(filename=str(styles / "fonts.css")),
-                   sheet(filename=str(styles / "print.css"))]
-    stylesheets += [sheet(filename=str(styles / name)) for name in edition.extra_css]
-    if not edition.bookmarks:
-        stylesheets.append(sheet(string="* { bookmark-level: none !important; }"))
+                   sheet(filename=str(styles / "print.css")), sheet(filename=str(styles / "print-interior.css"))]
     if edition.output_intent_icc:
         stylesheets.append(sheet(string=f'@color-profile device-cmyk {{ src: url("{edition.output_intent_icc}"); '
                                  "components: cyan, magenta, yellow, black; }",
                                  base_url=str(styles.resolve()) + "/"))
     with weasyprint_warnings() as warnings:
         document = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=stylesheets, color_profiles=color_profiles,
-            pdf_tags=edition.tagged)
+            font_config=font_config, stylesheets=stylesheets, color_profiles=color_profiles, pdf_tags=True)
         page_anchors = [set(page.anchors) for page in document.pages]
         body_start = next((i for i, a in enumerate(page_anchors) if body_anchor in a), 0)
+        reading = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
+                                     finisher=_reading_finisher(body_start))
         if edition.even_pages and len(document.pages) % 2:
             # Printers bind an even number of pages: end on a blank verso.
-            blank = HTML(string="<html><body></body></html>", url_fetcher=fetcher).render(
-                font_config=font_config, stylesheets=[sheet(string=geometry_css)], color_profiles=color_profiles)
-            document = document.copy(document.pages + blank.pages[:1])
-        data = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=edition.tagged, full_fonts=True,
-                                  pdf_variant=edition.pdf_variant, finisher=_finisher(body_start, edition))
-    return PdfResult(data, len(document.pages), page_anchors, list(warnings), list(fetcher.refused))
+            # Rendered alone, a page is a recto; forcing a left page makes the
+            # last page of this little document a verso, with the verso's bleed.
+            blank = HTML(string='<html><body><div style="break-before: left"></div></body></html>',
+                         url_fetcher=fetcher).render(font_config=font_config, stylesheets=[sheet(string=geometry_css)],
+                                                     color_profiles=color_profiles)
+            document = document.copy(document.pages + blank.pages[-1:])
+        printed = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=False, full_fonts=True,
+                                     pdf_variant=edition.pdf_variant,
+                                     finisher=_print_finisher(body_start, edition))
+    return PdfResult(printed, reading, len(document.pages), page_anchors, list(warnings), list(fetcher.refused))
+
+
+def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
+                   first_folio: int = 1) -> tuple[bytes, list[str]]:
+    """Lay out one section (the reading edition's geometry), folios as in the book."""
+    fetcher = ConfinedURLFetcher([content, templates, styles])
+    font_config = FontConfiguration()
+
+    def sheet(**source):
+        return CSS(**source, font_config=font_config, url_fetcher=fetcher)
+
+    stylesheets = [sheet(string=page_css(Geometry.for_book(book), book)), sheet(filename=str(styles / "fonts.css")),
+                   sheet(filename=str(styles / "print.css")),
+                   sheet(string=f"@page first-opener {{ counter-reset: page {int(first_folio)}; }}")]
+    with weasyprint_warnings() as warnings:
+        data = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).write_pdf(
+            stylesheets=stylesheets, font_config=font_config, full_fonts=True,
+            pdf_identifier=pdf_identifier(book))
+    return data, list(warnings)
