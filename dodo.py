@@ -135,6 +135,16 @@ def task_validate():
     }
 
 
+def task_release():
+    """Build a release into dist/V/: doit release version=V [dist=DIR] [previous=S.json]."""
+    previous = get_var("previous", None)
+    return {
+        "actions": [(_reported(build.run_release), [PATHS, VERSION, Path(get_var("dist", "dist")),
+                                                    Path(previous) if previous else None, PROFILE])],
+        "uptodate": [False],
+    }
+
+
 def task_import():
     """Import an outline file: doit import outline=FILE content=DIR [title=T slug=S]."""
     outline = get_var("outline", None)

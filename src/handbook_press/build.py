@@ -362,3 +362,90 @@ def run_validate(paths: Paths, slug: str) -> bool:
     bad = validate.failing(findings)
     _say(f"validate {'failed' if bad else 'passed'}: {len(bad)} blocking finding(s)")
     return not bad
+
+
+def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | None = None,
+                profile_name: str = "kdp") -> bool:
+    """dist/V/: every asset built, checked and checksummed in a staging folder, then moved into place."""
+    import json
+    import shutil
+    import tempfile
+
+    from . import release, validate
+    from .profiles import get_profile
+    from .reader import read_metadata
+
+    root = Path(__file__).resolve().parents[2]
+    version = version or release.git_version(root)
+    if not version or not release.VERSION.match(version):
+        _say(f"release: {'invalid version ' + repr(version) if version else 'no version'}: "
+             "run `doit release version=V` (letters, digits, . - + _), or tag the commit v<V>")
+        return False
+    loaded = read_metadata(paths.content, Diagnostics())
+    if loaded is None:
+        return _book_or_fail(paths, False) is not None
+    metadata = loaded[0]
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or release.git_commit_time(root)
+    dist.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=dist))
+    try:
+        with source_date_epoch_set(int(epoch)) if epoch else _nothing():
+            ok = _release_into(paths, staging, version, metadata.slug, dist, previous, profile_name)
+        if not ok:
+            _say(f"release {version} failed: {display_path(dist)} was left as it was")
+            return False
+        release.install(staging / "assets", dist / version)
+        _say(f"released {version}: {display_path(dist / version)} (verify with `sha256sum -c SHA256SUMS` there)")
+        return True
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+@contextmanager
+def _nothing():
+    yield
+
+
+def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Path, previous: Path | None,
+                  profile_name: str) -> bool:
+    import json
+    import shutil
+
+    from . import release, validate
+    from .profiles import get_profile
+
+    work = Paths(content=paths.content, build=staging / "build", templates=paths.templates, styles=paths.styles)
+    assets = staging / "assets"
+    assets.mkdir()
+    if not (build_pdf(work, version, False, profile_name) and publish_print(work, profile_name)
+            and build_epub(work, version)):
+        return False
+    problems = validate.failing(validate.epubcheck(work.build / f"{slug}.epub"))
+    for finding in problems:
+        _say(str(finding))
+    if problems:
+        return False
+    book, _ = load(paths.content)
+    for name in (f"{slug}.pdf", f"{slug}.epub", f"{slug}-print.pdf"):
+        shutil.copyfile(work.build / name, assets / name)
+    try:
+        from .wrapcover import render_wrap_cover
+    except ImportError:
+        render_wrap_cover = None
+    if render_wrap_cover is not None:
+        from pypdf import PdfReader
+
+        pages = len(PdfReader(work.build / f"{slug}-print.pdf").pages)
+        (assets / f"{slug}-cover.pdf").write_bytes(render_wrap_cover(
+            book, get_profile(profile_name), pages, templates=paths.templates, styles=paths.styles))
+    data = release.book_data(book, version)
+    (assets / f"{slug}.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    if previous is not None:
+        previous_data, previous_version = json.loads(Path(previous).read_text(encoding="utf-8")), \
+            json.loads(Path(previous).read_text(encoding="utf-8")).get("version")
+    else:
+        previous_data, previous_version = release.newest_previous(dist, slug, version)
+    (assets / "RELEASE-NOTES.md").write_text(
+        release.release_notes(book, version, previous_data, previous_version), encoding="utf-8")
+    (assets / "SHA256SUMS").write_text(release.sha256sums(assets), encoding="utf-8")
+    return True

@@ -71,7 +71,7 @@ def _hrefs(docs: list[Document]):
     return href
 
 
-def _metadata(ebook: epub.EpubBook, book: Book, paged: bool) -> None:
+def _metadata(ebook: epub.EpubBook, book: Book, paged: bool, version: str | None) -> None:
     meta = book.metadata
     ebook.set_identifier(meta.identifier)
     ebook.set_title(meta.title)
@@ -84,6 +84,8 @@ def _metadata(ebook: epub.EpubBook, book: Book, paged: bool) -> None:
     ebook.add_metadata("DC", "date", meta.review_date.iso)
     for subject in meta.subjects:
         ebook.add_metadata("DC", "subject", subject)
+    if version:
+        ebook.add_metadata(None, "meta", version, {"property": "schema:version"})
     features = ["tableOfContents", "readingOrder", "structuralNavigation", "index"]
     if paged:
         features += ["pageNavigation", "printPageNumbers"]
@@ -148,7 +150,7 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
     markers = _page_markers(pages or [])
 
     ebook = epub.EpubBook()
-    _metadata(ebook, book, paged=bool(pages))
+    _metadata(ebook, book, paged=bool(pages), version=version)
     css = epub.EpubItem(uid="style", file_name=STYLESHEET, media_type="text/css",
                         content=(styles / "epub.css").read_bytes())
     ebook.add_item(css)

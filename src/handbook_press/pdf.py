@@ -164,8 +164,9 @@ def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles:
             font_config=font_config, stylesheets=stylesheets, color_profiles=color_profiles, pdf_tags=True)
         page_anchors = [set(page.anchors) for page in document.pages]
         body_start = next((i for i, a in enumerate(page_anchors) if body_anchor in a), 0)
+        # custom_metadata: the <meta name="version"> of a release goes into the PDF's Info.
         reading = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
-                                     finisher=_reading_finisher(body_start))
+                                     custom_metadata=True, finisher=_reading_finisher(body_start))
         if edition.even_pages and len(document.pages) % 2:
             # Printers bind an even number of pages: end on a blank verso.
             # Rendered alone, a page is a recto; forcing a left page makes the
@@ -175,7 +176,7 @@ def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles:
                                                      color_profiles=color_profiles)
             document = document.copy(document.pages + blank.pages[-1:])
         printed = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=False, full_fonts=True,
-                                     pdf_variant=edition.pdf_variant,
+                                     pdf_variant=edition.pdf_variant, custom_metadata=True,
                                      finisher=_print_finisher(body_start, edition))
     return PdfResult(printed, reading, len(document.pages), page_anchors, list(warnings), list(fetcher.refused))
 
