@@ -110,6 +110,18 @@ def task_proof():
     }
 
 
+def task_pod():
+    """Write the print-on-demand submission package build/pod/<profile>/ (profile=NAME): interior,
+    wrap cover, preflight report, proof and the submission sheet."""
+    stem = BUILD / f"{SLUG}-print"
+    return {
+        "actions": [(_reported(build.run_pod), [PATHS, SLUG, PROFILE])],
+        "file_dep": [f"{stem}.pdf", f"{stem}-preflight.md", f"{stem}-preflight.json"] + CODE,
+        "task_dep": ["proof"],
+        "uptodate": [config_changed(PRINT_CONFIG)],
+    }
+
+
 def task_epub():
     """Build the EPUB 3 (build/<slug>.epub)."""
     templates = [str(p) for name in ("epub/document.xhtml.j2", "epub/nav.xhtml.j2", "cover/front.html.j2")

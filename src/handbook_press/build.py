@@ -449,3 +449,25 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
         release.release_notes(book, version, previous_data, previous_version), encoding="utf-8")
     (assets / "SHA256SUMS").write_text(release.sha256sums(assets), encoding="utf-8")
     return True
+
+
+def run_pod(paths: Paths, slug: str, profile_name: str) -> bool:
+    """build/pod/NAME/: everything a person types into the print service's form, and uploads."""
+    from .pod import PodError, write_pod_package
+
+    book = _book_or_fail(paths, False)
+    if book is None:
+        return False
+    stem = paths.build / f"{slug}-print"
+    proof = paths.build / f"{slug}-proof.png"
+    try:
+        folder = write_pod_package(paths, profile_name, interior_pdf=stem.with_suffix(".pdf"),
+                                   preflight_report_md=stem.with_name(stem.name + "-preflight.md"),
+                                   preflight_report_json=stem.with_name(stem.name + "-preflight.json"),
+                                   proof_png=proof if proof.exists() else None, book=book)
+    except PodError as problem:
+        _say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[pod]: {problem}")
+        return False
+    _say(f"wrote the {profile_name} submission package: {display_path(folder)} "
+         f"(start with {display_path(folder / 'submission.md')})")
+    return True
