@@ -56,8 +56,10 @@ def task_check():
 
 
 def task_pdf():
-    """Lay the book out once (print geometry of profile=NAME, kdp by default) and write the
-    reading edition (build/<slug>.pdf), the page map, and the print interior for preflight."""
+    """Lay the book out once: the reading edition build/<slug>.pdf, the page map, the print interior.
+
+    The layout uses the print geometry of profile=NAME (kdp by default); the print interior
+    waits in build/cache for the print task's preflight."""
     templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
     return {
         "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE])],
@@ -70,8 +72,9 @@ def task_pdf():
 
 
 def task_print():
-    """Preflight the print interior for profile=NAME and write build/<slug>-print.pdf only if it
-    passes, with the report (build/<slug>-print-preflight.md and .json)."""
+    """Preflight the print interior (profile=NAME); write build/<slug>-print.pdf only if it passes.
+
+    The report goes to build/<slug>-print-preflight.md and .json either way."""
     stem = BUILD / f"{SLUG}-print"
     return {
         "actions": [(_reported(build.publish_print), [PATHS, PROFILE])],
@@ -111,8 +114,9 @@ def task_proof():
 
 
 def task_pod():
-    """Write the print-on-demand submission package build/pod/<profile>/ (profile=NAME): interior,
-    wrap cover, preflight report, proof and the submission sheet."""
+    """Write the print-on-demand submission package build/pod/<profile>/ (profile=NAME).
+
+    Interior, wrap cover, preflight report, proof and the submission sheet."""
     stem = BUILD / f"{SLUG}-print"
     return {
         "actions": [(_reported(build.run_pod), [PATHS, SLUG, PROFILE])],
@@ -122,16 +126,29 @@ def task_pod():
     }
 
 
+def task_cover():
+    """The EPUB's cover image, rendered from the front cover design (build/cache/cover.png)."""
+    templates = [str(p) for p in template_files(PATHS.templates, "cover/front.html.j2")]
+    return {
+        "actions": [(_reported(build.build_cover_image), [PATHS])],
+        # The cover shows the title, subtitle, review date and one tab per section.
+        "file_dep": [str(CONTENT / "handbook.yaml")] + CODE + templates
+        + [str(PATHS.styles / n) for n in ("cover.css", "fonts.css")] + _files(PATHS.styles / "fonts"),
+        "targets": [str(build.cover_image_path(PATHS))],
+        "clean": True,
+    }
+
+
 def task_epub():
     """Build the EPUB 3 (build/<slug>.epub)."""
-    templates = [str(p) for name in ("epub/document.xhtml.j2", "epub/nav.xhtml.j2", "cover/front.html.j2")
+    templates = [str(p) for name in ("epub/document.xhtml.j2", "epub/nav.xhtml.j2")
                  for p in template_files(PATHS.templates, name)]
-    styles = [str(PATHS.styles / name) for name in ("epub.css", "cover.css", "fonts.css")]
+    styles = [str(PATHS.styles / "epub.css")]
     return {
         "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT])],
         # The page list follows the print layout: the PDF task writes the page map.
-        "file_dep": SOURCES + CODE + templates + styles + _files(PATHS.styles / "fonts")
-        + [str(BUILD / f"{SLUG}.pages.json")],
+        "file_dep": SOURCES + CODE + templates + styles
+        + [str(BUILD / f"{SLUG}.pages.json"), str(build.cover_image_path(PATHS))],
         "targets": [str(BUILD / f"{SLUG}.epub")],
         "uptodate": [config_changed(CONFIG)],
         "clean": True,

@@ -296,6 +296,25 @@ def run_preview(paths: Paths, section_number: str | None) -> bool:
     return True
 
 
+def cover_image_path(paths: Paths) -> Path:
+    return paths.build / "cache" / "cover.png"
+
+
+def build_cover_image(paths: Paths) -> bool:
+    """The EPUB's cover image (1600 x 2560 px), from the front cover design."""
+    from .cover import epub_cover_png
+    from .html import RenderContext
+    from .reader import read_metadata
+    from .timestamps import iso_timestamp
+
+    book = _book_or_fail(paths, False)
+    if book is None:
+        return False
+    write_atomic(cover_image_path(paths), epub_cover_png(
+        paths.templates, paths.styles, RenderContext(book, None, iso_timestamp(book.metadata.review_date))))
+    return True
+
+
 def page_map_path(paths: Paths, slug: str) -> Path:
     return paths.build / f"{slug}.pages.json"
 
@@ -315,8 +334,12 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False) -
     if pages is None:
         _say(f"{display_path(map_file)}:1: warning[no-page-map]: build the PDF first (`doit pdf`) so that "
              "the EPUB's page list matches the print edition; this EPUB has no page list")
-    cover = epub_cover_png(paths.templates, paths.styles,
-                           RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+    cover_file = cover_image_path(paths)
+    if cover_file.exists():  # made by the `cover` task: the design changes far less often than the text
+        cover = cover_file.read_bytes()
+    else:
+        cover = epub_cover_png(paths.templates, paths.styles,
+                               RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
     data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
                      pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"
