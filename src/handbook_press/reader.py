@@ -15,7 +15,7 @@ import datetime
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -34,11 +34,16 @@ OPTIONAL_KEYS = {"subtitle": str, "creator": str, "publisher": str, "isbn": str,
                  "subjects": list}
 SECTION_KEYS = ("layout", "title", "description")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+TRIM_LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:in|mm|cm|pt)$")  # what the PDF's @page size accepts
 
 # `Chapter 12: Title`, optionally as a Markdown heading, optionally `(New)`.
-CHAPTER_LINE = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter[ \t]+(\d+)[ \t]*:[ \t]*(\S.*?)[ \t]*#*[ \t]*$")
+CHAPTER_LINE = re.compile(r"^(#{1,6}[ \t]+)?Chapter[ \t]+([0-9]+)[ \t]*:[ \t]*(\S.*?)[ \t]*$")
+# A heading's optional closing `#`s, which must follow a space (`C#` keeps its `#`).
+CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 # Lines meant as chapters that cannot be read: no number, a roman numeral, no title.
-CHAPTER_LIKE = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter\b[ \t]*(?:[0-9]+|[IVXLCDM]+\b|[ivxlcdm]+\b)?[ \t]*(?::.*)?$")
+# The number may be written in other digits (`٣`), mixed with letters (`1a`) or as a word.
+CHAPTER_LIKE = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter\b[ \t]*(?:\w*\d\w*|[IVXLCDM]+\b|[ivxlcdm]+\b"
+                          r"|(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b)?[ \t]*(?::.*)?$")
 NEW_CHAPTER = re.compile(r"[ \t]*\(New\)$")
 NEW_TOPIC = re.compile(r"[ \t]*\(New subtopic\)$")
 BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
@@ -126,14 +131,24 @@ class SectionBodyReader:
         self.md = _markdown()
         self.intro: list[Prose] = []
         self.chapters: list[_Draft] = []
+        self.env: dict = {}  # what parsing the whole body found: link reference definitions
 
     def location(self, index: int) -> Location:
         return Location(self.path, self.first_line + index)
 
     def read(self) -> tuple[tuple[Prose, ...], tuple[Chapter, ...]]:
-        tokens = self.md.parse("\n".join(self.lines))
+        tokens = self.md.parse("\n".join(self.lines), self.env)
         outline_ends_at = None  # line index where the outline run ended, for adjacency
         for start, end, token in self._top_level_blocks(tokens):
+            if token.type == "heading_open" and token.markup in ("=", "-"):
+                # A setext heading: text lines, then a `===` or `---` line. Chapter
+                # and topic lines written right above a `---` separator are outline
+                # (their topics would otherwise vanish into a heading).
+                underline = max(i for i in range(start, end) if self.lines[i].strip())
+                adjacent = outline_ends_at is not None and start == outline_ends_at and self.chapters
+                if adjacent or any(CHAPTER_LIKE.match(self._unbullet(self.lines[i])) for i in range(start, underline)):
+                    token = Token("paragraph_open", "p", 1)
+                    end = underline
             if token.type == "heading_open":
                 heading = self.lines[start]
                 if self._chapter_line(heading, start):
@@ -178,10 +193,16 @@ class SectionBodyReader:
         """Start a chapter if ``line`` is a chapter line; report malformed ones."""
         text = line.strip()
         if match := CHAPTER_LINE.match(text):
-            number, title = int(match.group(1)), match.group(2).strip()
+            heading, digits, title = match.group(1), match.group(2), match.group(3)
+            if heading:
+                title = CLOSING_HASHES.sub("", title)
+            title = title.strip()
+            # int() refuses more than 4300 digits: look at the length first.
+            number = int(digits) if len(digits.lstrip("0")) <= len(str(MAX_CHAPTER_NUMBER)) else MAX_CHAPTER_NUMBER + 1
             if number > MAX_CHAPTER_NUMBER or number < 1:
+                shown = digits if len(digits) <= 12 else f"{digits[:6]}…({len(digits)} digits)"
                 self.diagnostics.error(self.location(index), "chapter-line-malformed",
-                                       f"chapter number {match.group(1)} is out of range; "
+                                       f"chapter number {shown} is out of range; "
                                        f"use a number from 1 to {MAX_CHAPTER_NUMBER} (the build renumbers anyway)")
                 number = 0
             is_new = bool(NEW_CHAPTER.search(title))
@@ -194,7 +215,7 @@ class SectionBodyReader:
         if CHAPTER_LIKE.match(text):
             self.diagnostics.error(self.location(index), "chapter-line-malformed",
                                    f"cannot read the chapter line {text!r}; write `Chapter N: Title` "
-                                   "with an arabic number and a title, e.g. `Chapter 12: Model Serving`")
+                                   "with an arabic number (digits 0-9) and a title, e.g. `Chapter 12: Model Serving`")
             self.chapters.append(_Draft(text, 0, self.location(index), False, [], []))
             return True
         return False
@@ -203,30 +224,50 @@ class SectionBodyReader:
         source = "\n".join(self.lines[start:end])
         if not source.strip():
             return
-        env: dict = {}
+        # Blocks are parsed one by one: give each the body's `[label]: url`
+        # definitions, so that reference links and images resolve (and are checked).
+        env: dict = {"references": dict(self.env.get("references", {}))}
         tokens = self.md.parse(source, env)
-        assets = self._check_urls(tokens, start)
+        assets = self._check_urls(tokens, start, end)
         html = self.md.renderer.render(tokens, self.md.options, env)
+        if not html.strip():  # only reference definitions
+            return
         prose = Prose(html, self.location(start), tuple(assets))
         (self.chapters[-1].prose if self.chapters else self.intro).append(prose)
 
-    def _check_urls(self, tokens: list[Token], start: int) -> list[str]:
+    def _check_urls(self, tokens: list[Token], start: int, end: int) -> list[str]:
         """Keep links and images inside the book: refuse what a renderer must not fetch."""
         assets = []
         for token in tokens:
+            # An inline token knows its block's lines only: find the line that holds each URL.
+            first, last = (start + token.map[0], start + token.map[1]) if token.map else (start, end)
+            cursor = first
             for child in [token, *(token.children or [])]:
                 attr = "src" if child.type == "image" else "href" if child.type == "link_open" else None
                 if attr is None:
                     continue
                 url = str(child.attrs.get(attr, ""))
-                line = start + (token.map[0] if token.map else 0)
+                line = self._line_with(url, cursor, last)
+                if line is None:  # written differently (entities, a reference): the previous URL's line
+                    line = cursor
+                cursor = line
                 target = self._classify(url, image=child.type == "image", index=line)
                 if target is None:
                     child.attrs[attr] = "#"
                 elif child.type == "image":
-                    child.attrs[attr] = target
+                    child.attrs[attr] = quote(target)
                     assets.append(target)
         return assets
+
+    SEARCH_LINES = 100  # how far after the previous URL of a block the next one is looked for
+
+    def _line_with(self, url: str, cursor: int, last: int) -> int | None:
+        """The index of the first line from ``cursor`` on (in its block) that holds ``url`` as written."""
+        candidates = [c for c in dict.fromkeys((url, unquote(url))) if c]
+        for index in range(cursor, min(last, cursor + self.SEARCH_LINES)):
+            if any(c in self.lines[index] for c in candidates):
+                return index
+        return None
 
     def _classify(self, url: str, image: bool, index: int) -> str | None:
         parts = urlsplit(url)
@@ -241,26 +282,36 @@ class SectionBodyReader:
             return None
         if scheme or url.startswith("/") or parts.netloc:
             self.diagnostics.error(self.location(index), "unsafe-url",
-                                   f"the {what} {url!r} points outside the book; use a path relative to "
-                                   "the section file inside the content folder"
-                                   + ("" if image else ", a #anchor, or an http(s) URL"))
+                                   f"the {what} {url!r} points outside the book; "
+                                   + ("use a path relative to the section file inside the content folder" if image
+                                      else "link to a #anchor or an http(s) URL"))
             return None
         if not image:
             self.diagnostics.error(self.location(index), "unsafe-url",
                                    f"the link {url!r} points at a file; link to #anchors or http(s) URLs")
             return None
-        resolved = (self.source_dir / parts.path).resolve()
+        path = unquote(parts.path)  # Markdown percent-encodes spaces and non-ASCII letters
         try:
+            resolved = (self.source_dir / path).resolve()
             relative = resolved.relative_to(self.content_root.resolve())
-        except ValueError:
+        except (ValueError, OSError):
             self.diagnostics.error(self.location(index), "unsafe-url",
                                    f"the image {url!r} is outside the content folder; move it inside")
             return None
-        if not resolved.is_file():
+        if not _is_file(resolved):
             self.diagnostics.error(self.location(index), "missing-image",
-                                   f"the image {url!r} does not exist")
+                                   f"the image {path!r} does not exist (paths are relative to the section file: "
+                                   f"{display_path(resolved, self.content_root)}); add the file or correct the path")
             return None
         return PurePosixPath(relative).as_posix()
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False (not an exception) for names too long or otherwise impossible."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _check_keys(mapping: dict, allowed, where: str, key_lines: dict, path: str,
@@ -289,23 +340,35 @@ def _line_of(node, *path) -> int | None:
     return node.start_mark.line
 
 
+# The review date is the build's clock: EPUB (zip) timestamps hold the years
+# 1980-2107 (earlier ones are raised to 1980), and dates before 1000 do not
+# print as four digits.
+REVIEW_YEARS = (1970, 2100)
+
+
 def _parse_review_date(value, location: Location, diagnostics: Diagnostics) -> ReviewDate | None:
+    review = None
     if isinstance(value, datetime.date):
-        return ReviewDate(value.year, value.month)
-    if isinstance(value, str) and (m := re.fullmatch(r"(\d{4})-(\d{2})", value.strip())) and 1 <= int(m[2]) <= 12:
-        return ReviewDate(int(m[1]), int(m[2]))
-    diagnostics.error(location, "metadata-type",
-                      f"review_date {value!r} is not a month; write it as YYYY-MM, e.g. 2025-05")
-    return None
+        review = ReviewDate(value.year, value.month)
+    elif isinstance(value, str) and (m := re.fullmatch(r"(\d{4})-(\d{2})", value.strip())) and 1 <= int(m[2]) <= 12:
+        review = ReviewDate(int(m[1]), int(m[2]))
+    if review is None:
+        diagnostics.error(location, "metadata-type",
+                          f"review_date {value!r} is not a month; write it as YYYY-MM, e.g. 2025-05")
+        return None
+    if not REVIEW_YEARS[0] <= review.year <= REVIEW_YEARS[1]:
+        diagnostics.error(location, "metadata-type",
+                          f"review_date {review.iso} is out of range; write the month of the last review, "
+                          f"between {REVIEW_YEARS[0]} and {REVIEW_YEARS[1]}")
+        return None
+    return review
 
 
 def read_metadata(content: Path, diagnostics: Diagnostics):
     """Read handbook.yaml: returns (metadata, raw mapping, yaml node, shown path) or None."""
-    import yaml
-
     file = content / METADATA_FILE
     shown = display_path(file)
-    if not file.is_file():
+    if not _is_file(file):
         diagnostics.error(Location(shown, 1), "metadata-missing",
                           f"no {METADATA_FILE} in {display_path(content)}; every content folder needs one "
                           "(run `doit import` to create a content folder from an outline)")
@@ -322,7 +385,7 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
         diagnostics.error(Location(shown, 1), "metadata-type",
                           f"{METADATA_FILE} must be a mapping of `key: value` lines")
         return None
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    node = document.node
     ok = True
     for key, kind in REQUIRED_KEYS.items():
         if key not in data:
@@ -331,14 +394,26 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
             ok = False
         elif not isinstance(data[key], kind) or (isinstance(data[key], str) and not data[key].strip()):
             diagnostics.error(Location(shown, document.key_lines.get(key, 1)), "metadata-type",
-                              f"`{key}` must be {_kind_name(kind)}, not {_describe(data[key])}")
+                              f"`{key}` must be {_kind_name(kind)}, not {_describe(data[key])}; {_type_hint(kind)}")
             ok = False
     for key, kind in OPTIONAL_KEYS.items():
         if key in data and data[key] is not None and not isinstance(data[key], kind):
             diagnostics.error(Location(shown, document.key_lines.get(key, 1)), "metadata-type",
-                              f"`{key}` must be {_kind_name(kind)}, not {_describe(data[key])}")
+                              f"`{key}` must be {_kind_name(kind)}, not {_describe(data[key])}; {_type_hint(kind)}")
+            ok = False
+    for key in ("tool_labels", "subjects"):  # printed or matched as text
+        items = data.get(key)
+        if isinstance(items, list) and not all(isinstance(item, str) and item.strip() for item in items):
+            diagnostics.error(Location(shown, document.key_lines.get(key, 1)), "metadata-type",
+                              f"each entry of `{key}` must be text; write one `- text` per line below it")
             ok = False
     _check_keys(data, [*REQUIRED_KEYS, *OPTIONAL_KEYS], METADATA_FILE, document.key_lines, shown, diagnostics)
+    if ok and not data["sections"]:
+        diagnostics.error(Location(shown, document.key_lines["sections"]), "metadata-type",
+                          "`sections` lists no section; list the section files in reading order, "
+                          "e.g. `- file: sections/introduction.md`")
+        ok = False
+    ok = _check_trim(data.get("trim") or {}, node, shown, diagnostics) and ok
     if not ok:
         return None
     if not SLUG.match(data["slug"]):
@@ -356,12 +431,36 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
         location=Location(shown, 1), subtitle=data.get("subtitle"), creator=data.get("creator"),
         publisher=data.get("publisher"), isbn=data.get("isbn"), edition_note=data.get("edition_note"),
         learning_path_title=str(learning.get("title") or "Learning path"),
-        trim_width=str(trim.get("width", "6in")), trim_height=str(trim.get("height", "9in")),
+        trim_width=str(trim.get("width", "6in")).strip(), trim_height=str(trim.get("height", "9in")).strip(),
         tool_labels=tuple(str(label).lower() for label in data.get("tool_labels")
                           or ("tools", "libraries", "frameworks", "platforms")),
         subjects=tuple(str(subject) for subject in data.get("subjects") or ()),
     )
     return metadata, data, node, shown
+
+
+def _check_trim(trim: dict, node, shown: str, diagnostics: Diagnostics) -> bool:
+    """The page size must be lengths WeasyPrint's ``@page size`` accepts."""
+    ok = True
+    for side, default in (("width", "6in"), ("height", "9in")):
+        value = trim.get(side, default)
+        if isinstance(value, str) and TRIM_LENGTH.match(value.strip()):
+            continue
+        line = _line_of(node, "trim", side)
+        line = _line_of(node, "trim") if line is None else line
+        diagnostics.error(Location(shown, (line or 0) + 1), "metadata-type",
+                          f"trim {side} {value!r} is not a length; write a number and a unit, "
+                          f"e.g. `{side}: {default}` (units: in, mm, cm, pt)")
+        ok = False
+    return ok
+
+
+def _type_hint(kind) -> str:
+    if kind is list:
+        return "write one `- item` per line below it"
+    if kind is dict:
+        return "write `name: value` lines below it, indented"
+    return "write it after the colon, in quotes if it holds `: ` or starts with a special character"
 
 
 def _kind_name(kind) -> str:
@@ -468,16 +567,19 @@ def read_content(content: Path, diagnostics: Diagnostics) -> Book | None:
             file.relative_to(content.resolve())
         except ValueError:
             diagnostics.error(location, "unsafe-url",
-                              f"section file {entry['file']!r} is outside the content folder")
+                              f"section file {entry['file']!r} is outside the content folder; move it into "
+                              f"{display_path(content)} and write its path relative to that folder, "
+                              "e.g. `sections/<slug>.md`")
             continue
         if file in seen_files:
             diagnostics.error(location, "duplicate-section",
                               f"{entry['file']} is listed twice (first at line {seen_files[file].line}); remove one")
             continue
         seen_files[file] = location
-        if not file.is_file():
+        if not _is_file(file):
             diagnostics.error(location, "section-missing-file",
-                              f"section file {entry['file']} does not exist in {display_path(content)}")
+                              f"section file {entry['file']} does not exist in {display_path(content)}; "
+                              "create it, or correct the path (relative to the content folder)")
             continue
         title = entry.get("title")
         if title is not None and not isinstance(title, str):
