@@ -213,9 +213,6 @@ def test_fetcher_refuses_everything_else(roots, server, make_url):
     assert requests == []
 
 
-@pytest.mark.xfail(strict=True, raises=OSError,
-                   reason="pdf.ConfinedURLFetcher.fetch lets OSError out of Path.is_file() for a name too long "
-                          "(ENAMETOOLONG) instead of refusing the URL; the reader refuses such images first")
 def test_fetcher_refuses_a_name_too_long(roots):
     fetcher = ConfinedURLFetcher([roots])
     url = roots.as_uri() + "/" + "a" * 300 + ".png"

@@ -310,8 +310,13 @@ def build_cover_image(paths: Paths) -> bool:
     book = _book_or_fail(paths, False)
     if book is None:
         return False
-    write_atomic(cover_image_path(paths), epub_cover_png(
-        paths.templates, paths.styles, RenderContext(book, None, iso_timestamp(book.metadata.review_date))))
+    warnings: list[str] = []
+    image = epub_cover_png(paths.templates, paths.styles,
+                           RenderContext(book, None, iso_timestamp(book.metadata.review_date)), warnings)
+    for message in warnings:
+        _say(f"{book.metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
+             "of the title; it is drawn with a fallback glyph)")
+    write_atomic(cover_image_path(paths), image)
     return True
 
 
@@ -338,8 +343,11 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False) -
     if cover_file.exists():  # made by the `cover` task: the design changes far less often than the text
         cover = cover_file.read_bytes()
     else:
+        cover_warnings: list[str] = []
         cover = epub_cover_png(paths.templates, paths.styles,
-                               RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+                               RenderContext(book, version, iso_timestamp(book.metadata.review_date)), cover_warnings)
+        for message in cover_warnings:
+            _say(f"{book.metadata.location}: warning[cover]: {message}")
     data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
                      pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"

@@ -41,9 +41,9 @@ def check_chapter_numbers(book: Book, diagnostics: Diagnostics) -> None:
         previous = n
     used = sorted(first_use)
     if used:
-        missing = sorted(set(range(1, max(used) + 1)) - set(used))
+        missing = set(range(1, max(used) + 1)) - set(used)
         # Report each gap at the first chapter written after it.
-        for gap_start in [m for m in missing if m - 1 not in missing]:
+        for gap_start in sorted(m for m in missing if m - 1 not in missing):
             gap = [gap_start]
             while gap[-1] + 1 in missing:
                 gap.append(gap[-1] + 1)

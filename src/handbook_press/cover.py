@@ -21,7 +21,10 @@ def render_cover_html(templates: Path, context: RenderContext) -> str:
                            timestamp=context.timestamp)
 
 
-def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css: str) -> bytes:
+def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css: str,
+                     warnings_out: list[str] | None = None) -> bytes:
+    """The cover as a one-page PDF; WeasyPrint's warnings (a glyph the fonts lack,
+    say) are appended to ``warnings_out`` for the caller to report."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -33,17 +36,21 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     with weasyprint_warnings() as warnings:
         data = HTML(string=html, base_url=str(templates.resolve()) + "/", url_fetcher=fetcher).write_pdf(
             stylesheets=sheets, font_config=fonts, full_fonts=True)
-    if warnings or fetcher.refused:
-        raise RuntimeError(f"cover layout problems: {warnings + fetcher.refused}")
+    if fetcher.refused:
+        raise RuntimeError(f"the cover asked for files outside the project: {fetcher.refused}")
+    if warnings_out is not None:
+        warnings_out.extend(warnings)
     return data
 
 
-def epub_cover_png(templates: Path, styles: Path, context: RenderContext) -> bytes:
+def epub_cover_png(templates: Path, styles: Path, context: RenderContext,
+                   warnings_out: list[str] | None = None) -> bytes:
     import pypdfium2 as pdfium
 
     width, height = EPUB_COVER_SIZE
     pdf_bytes = render_cover_pdf(render_cover_html(templates, context), templates=templates, styles=styles,
-                                 page_size_css=f"@page {{ size: {width}px {height}px; }}")
+                                 page_size_css=f"@page {{ size: {width}px {height}px; }}",
+                                 warnings_out=warnings_out)
     document = pdfium.PdfDocument(pdf_bytes)
     try:
         # One CSS px is 0.75 pt, so a scale of 4/3 gives one image pixel per CSS px.

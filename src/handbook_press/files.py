@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from glob import escape as glob_escape
 from pathlib import Path
 
 
@@ -17,6 +18,10 @@ def write_atomic(target: Path, data: bytes | str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(data, str):
         data = data.encode("utf-8")
+    # A build killed mid-write leaves its temporary file: the next write of
+    # the same target clears it.
+    for stale in target.parent.glob(f".{glob_escape(target.name)}.*.part"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as out:

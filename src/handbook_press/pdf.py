@@ -37,10 +37,13 @@ class ConfinedURLFetcher(URLFetcher):
     def fetch(self, url, headers=None):
         parts = urlsplit(url)
         if parts.scheme == "file" and parts.netloc in ("", "localhost"):
-            path = Path(unquote(parts.path)).resolve()
-            if any(path == root or root in path.parents for root in self.roots) and path.is_file():
-                media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": media_type})
+            try:
+                path = Path(unquote(parts.path)).resolve()
+                if any(path == root or root in path.parents for root in self.roots) and path.is_file():
+                    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                    return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": media_type})
+            except (OSError, ValueError):  # a name too long, a NUL byte: not a file of ours
+                pass
         self.refused.append(url)
         raise ValueError(f"refused to fetch {url!r}: only files of the project are read")
 
