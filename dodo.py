@@ -13,6 +13,7 @@ from doit.tools import config_changed
 
 from handbook_press import build
 from handbook_press.html import template_files
+from handbook_press.sectioncache import book_cache_path, listed_sections, section_cache_path
 
 DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
 
@@ -41,17 +42,35 @@ def _files(folder: Path, pattern: str = "*") -> list[str]:
 
 
 SOURCES = _files(CONTENT)
+METADATA = str(CONTENT / "handbook.yaml")
+SECTIONS = listed_sections(CONTENT)  # (key, file) of each section file
+SECTION_CACHES = [str(section_cache_path(BUILD, key)) for key, _ in SECTIONS]
+BOOK_CACHE = str(book_cache_path(BUILD))
+# Files the books embed besides the text (images): the text reaches them through the model.
+ASSETS = [f for f in SOURCES if not f.endswith((".md", ".yaml"))]
 CODE = _files(ROOT / "src" / "handbook_press", "*.py")
 CONFIG = {"strict": STRICT, "version": VERSION}
 PRINT_CONFIG = {**CONFIG, "profile": PROFILE}
 
 
+def task_sections():
+    """Read each section file into the model cache (one task per section: an edit re-reads one)."""
+    for key, file in SECTIONS:
+        yield {
+            "name": key,
+            "actions": [(build.cache_section_action, [CONTENT, BUILD, key])],
+            "file_dep": [str(file), METADATA] + CODE,
+            "targets": [str(section_cache_path(BUILD, key))],
+            "verbosity": 1,
+        }
+
+
 def task_check():
     """Check the sources and write the chapter renumbering (build/numbering.json)."""
     return {
-        "actions": [(_reported(build.run_check), [CONTENT, BUILD, STRICT])],
-        "file_dep": SOURCES + CODE,
-        "targets": [str(BUILD / "numbering.json")],
+        "actions": [(_reported(build.run_check), [CONTENT, BUILD, STRICT, True])],
+        "file_dep": [METADATA] + SECTION_CACHES + CODE,
+        "targets": [str(BUILD / "numbering.json"), BOOK_CACHE],
     }
 
 
@@ -62,8 +81,8 @@ def task_pdf():
     waits in build/cache for the print task's preflight."""
     templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
     return {
-        "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE])],
-        "file_dep": SOURCES + CODE + templates + _files(PATHS.styles),
+        "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE, True])],
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + _files(PATHS.styles),
         "targets": [str(BUILD / f"{SLUG}.pdf"), str(BUILD / f"{SLUG}.pages.json"),
                     str(build.unchecked_print_path(PATHS, SLUG))],
         "uptodate": [config_changed(PRINT_CONFIG)],
@@ -145,9 +164,9 @@ def task_epub():
                  for p in template_files(PATHS.templates, name)]
     styles = [str(PATHS.styles / "epub.css")]
     return {
-        "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT])],
+        "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT, True])],
         # The page list follows the print layout: the PDF task writes the page map.
-        "file_dep": SOURCES + CODE + templates + styles
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + styles
         + [str(BUILD / f"{SLUG}.pages.json"), str(build.cover_image_path(PATHS))],
         "targets": [str(BUILD / f"{SLUG}.epub")],
         "uptodate": [config_changed(CONFIG)],

@@ -99,9 +99,15 @@ def prepare(case: Case, root: Path) -> tuple[Path, Path]:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    """sha256 of every file under ``folder`` (hidden ones too), by relative path."""
+    """sha256 of every output under ``folder`` (hidden files too), by relative path.
+
+    ``cache/`` is left out: the per-section model cache is the build's working
+    state (each section task records what it read, problems included, so that
+    the check task can report every problem in one run), not an output.
+    """
     return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink()}
+            for p in sorted(folder.rglob("*"))
+            if (p.is_file() or p.is_symlink()) and p.relative_to(folder).parts[0] != "cache"}
 
 
 # --- generators: bytes written at test time -------------------------------------

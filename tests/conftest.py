@@ -33,8 +33,8 @@ def built_books(tmp_path_factory):
     return out / "mlops-handbook.pdf", out / "mlops-handbook.epub"
 
 
-def run_doit(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run `doit` as a user would, with a private state file."""
+def run_doit(*args: str, cwd: Path = ROOT, env: dict | None = None, keep_state: bool = False) -> subprocess.CompletedProcess:
+    """Run `doit` as a user would, with a private state file (kept between runs with ``keep_state``)."""
     state = Path(cwd) / ".doit-test.db"
     commands = {"list", "clean", "info", "forget", "ignore", "help", "strace", "dumpdb", "reset-dep"}
     command_name = [args[0]] if args and args[0] in commands else []
@@ -43,8 +43,9 @@ def run_doit(*args: str, cwd: Path = ROOT, env: dict | None = None) -> subproces
                "--db-file", str(state), *rest]
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, timeout=600)
-    for leftover in Path(cwd).glob(".doit-test.db*"):
-        leftover.unlink()
+    if not keep_state:
+        for leftover in Path(cwd).glob(".doit-test.db*"):
+            leftover.unlink()
     return result
 
 

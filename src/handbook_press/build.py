@@ -54,12 +54,14 @@ def report(diagnostics: Diagnostics | list) -> None:
         _say(str(d))
 
 
-def load(content: Path, strict: bool = False) -> tuple[Book | None, Diagnostics]:
+def load(content: Path, strict: bool = False, cache: Path | None = None) -> tuple[Book | None, Diagnostics]:
+    """Read, number and check; with ``cache`` (a build folder), sections come from the section tasks' cache."""
     diagnostics = Diagnostics()
-    from .reader import load_book
+    from .reader import load_book, read_section_source
+    from .sectioncache import cached_reader
 
     try:
-        book, _ = load_book(content, diagnostics)
+        book, _ = load_book(content, diagnostics, cached_reader(cache) if cache else read_section_source)
     except BuildError:
         return None, diagnostics
     if strict and diagnostics.warnings:
@@ -75,10 +77,22 @@ def output_slug(content: Path) -> str:
     return loaded[0].slug if loaded else "handbook"
 
 
-def run_check(content: Path, build: Path, strict: bool = False) -> bool:
-    from .numbering import renumbering_json, renumbering_summary
+def cache_section_action(content: Path, build: Path, key: str) -> bool:
+    from .sectioncache import cache_section
 
-    book, diagnostics = load(content, strict)
+    return cache_section(content, build, key)
+
+
+def run_check(content: Path, build: Path, strict: bool = False, cached: bool = False) -> bool:
+    """Check the sources; print every problem and the renumbering summary.
+
+    ``cached`` (the doit task): sections come from the section tasks' cache and
+    the checked model is saved for the PDF and EPUB tasks.
+    """
+    from .numbering import renumbering_json, renumbering_summary
+    from .sectioncache import save_book
+
+    book, diagnostics = load(content, strict, build if cached else None)
     report(diagnostics)
     errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
     if book is None:
@@ -88,13 +102,21 @@ def run_check(content: Path, build: Path, strict: bool = False) -> bool:
         return False
     print(renumbering_summary(book))
     write_atomic(build / "numbering.json", renumbering_json(book))
+    if cached:
+        save_book(build, book)
     print(f"check passed: {errors} error(s), {warnings} warning(s); "
           f"mapping written to {display_path(build / 'numbering.json')}")
     return True
 
 
-def _book_or_fail(paths: Paths, strict: bool) -> Book | None:
+def _book_or_fail(paths: Paths, strict: bool, cached: bool = False) -> Book | None:
+    """The checked model: from the check task's cache (doit), or read now."""
+    from .sectioncache import load_cached_book
+
     started = time.perf_counter()
+    if cached and (book := load_cached_book(paths.build)) is not None:
+        _say(f"model of {len(book.sections)} sections, {len(book.chapters)} chapters from the check task")
+        return book
     book, diagnostics = load(paths.content, strict)
     if book is None:
         report(diagnostics)
@@ -128,7 +150,8 @@ def unchecked_print_path(paths: Paths, slug: str) -> Path:
     return paths.build / "cache" / f"{slug}-print.unchecked.pdf"
 
 
-def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp") -> bool:
+def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp",
+              cached: bool = False) -> bool:
     """Lay the book out once, with the print profile's geometry, and write from
     that one layout the reading edition, the page map the EPUB's page list
     follows, and the print interior waiting for preflight (`publish_print`)."""
@@ -141,7 +164,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
         _say(f"pdf: unknown print profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
         return False
     profile = get_profile(profile_name)
-    book = _book_or_fail(paths, strict)
+    book = _book_or_fail(paths, strict, cached)
     if book is None:
         return False
     started = time.perf_counter()
@@ -324,13 +347,13 @@ def page_map_path(paths: Paths, slug: str) -> Path:
     return paths.build / f"{slug}.pages.json"
 
 
-def build_epub(paths: Paths, version: str | None = None, strict: bool = False) -> bool:
+def build_epub(paths: Paths, version: str | None = None, strict: bool = False, cached: bool = False) -> bool:
     from .cover import epub_cover_png
     from .epub import build_epub as make_epub
     from .html import RenderContext
     from .timestamps import iso_timestamp
 
-    book = _book_or_fail(paths, strict)
+    book = _book_or_fail(paths, strict, cached)
     if book is None:
         return False
     started = time.perf_counter()

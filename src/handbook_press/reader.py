@@ -543,15 +543,19 @@ def read_section(file: Path, slug: str, outline_title: str | None, outline_locat
                    intro=intro, chapters=chapters)
 
 
-def read_content(content: Path, diagnostics: Diagnostics) -> Book | None:
-    """Read a whole content folder. Problems go to ``diagnostics``; None when nothing usable was read."""
-    content = Path(content)
-    loaded = read_metadata(content, diagnostics)
-    if loaded is None:
-        return None
-    metadata, data, node, shown = loaded
-    learning_path = _read_learning_path(data, node, shown, diagnostics)
-    sections = []
+@dataclass(frozen=True)
+class SectionSource:
+    """One entry of handbook.yaml's `sections`: a file and the outline's name for it."""
+
+    file: Path
+    slug: str
+    title: str | None  # the outline's name; None: the front matter's title is used
+    location: Location  # the entry in handbook.yaml
+
+
+def section_sources(content: Path, data: dict, node, shown: str, diagnostics: Diagnostics) -> list[SectionSource]:
+    """The section files handbook.yaml lists, checked; problems go to ``diagnostics``."""
+    sources = []
     seen_files: dict[Path, Location] = {}
     for index, entry in enumerate(data["sections"]):
         location = Location(shown, (_line_of(node, "sections", index) or 0) + 1)
@@ -585,20 +589,40 @@ def read_content(content: Path, diagnostics: Diagnostics) -> Book | None:
         if title is not None and not isinstance(title, str):
             diagnostics.error(location, "metadata-type", "a section's `title` must be text")
             continue
-        section = read_section(file, slugify(Path(entry["file"]).stem), (title or "").strip() or None,
-                               location if title else None, content, diagnostics)
-        if section is not None:
-            sections.append(section)
+        sources.append(SectionSource(file, slugify(Path(entry["file"]).stem), (title or "").strip() or None,
+                                     location))
+    return sources
+
+
+def read_section_source(source: SectionSource, content: Path, diagnostics: Diagnostics) -> Section | None:
+    return read_section(source.file, source.slug, source.title, source.location if source.title else None,
+                        content, diagnostics)
+
+
+def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_source) -> Book | None:
+    """Read a whole content folder. Problems go to ``diagnostics``; None when nothing usable was read.
+
+    ``read_one`` reads one section: the build passes one that uses the
+    per-section cache its doit tasks keep.
+    """
+    content = Path(content)
+    loaded = read_metadata(content, diagnostics)
+    if loaded is None:
+        return None
+    metadata, data, node, shown = loaded
+    learning_path = _read_learning_path(data, node, shown, diagnostics)
+    sections = [section for source in section_sources(content, data, node, shown, diagnostics)
+                if (section := read_one(source, content, diagnostics)) is not None]
     return Book(metadata, learning_path, tuple(sections))
 
 
-def load_book(content: Path, diagnostics: Diagnostics | None = None):
+def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=read_section_source):
     """Read, number and check a content folder; raise :class:`BuildError` on errors."""
     from .checks import check_book
     from .numbering import number_book
 
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    book = read_content(content, diagnostics)
+    book = read_content(content, diagnostics, read_one)
     if book is None:
         raise BuildError(diagnostics)
     book = number_book(book)

@@ -1,0 +1,87 @@
+"""The parsed model, cached per section for incremental builds.
+
+Each section file is read by its own doit task into
+``build/cache/sections/<slug>.pickle``; the check task assembles the book
+from those (re-reading only what changed), numbers and checks it, and writes
+``build/cache/book.pickle``, which the PDF and EPUB tasks render from. So an
+edited section is parsed again alone, and the renderers never re-parse text.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+from .diagnostics import Diagnostics
+from .files import write_atomic
+from .model import Book
+from .reader import (SectionSource, read_metadata, read_section_source, section_sources)
+
+PROTOCOL = 5  # fixed, so that the same model gives the same bytes (doit compares checksums)
+
+
+def section_key(content: Path, file: Path) -> str:
+    """A section's name for its task and cache file: its path in the content folder
+    (unique, where slugs may clash: a-b.md and a_b.md)."""
+    return Path(file).resolve().relative_to(Path(content).resolve()).as_posix().replace("/", "__")
+
+
+def section_cache_path(build: Path, key: str) -> Path:
+    return Path(build) / "cache" / "sections" / f"{key}.pickle"
+
+
+def book_cache_path(build: Path) -> Path:
+    return Path(build) / "cache" / "book.pickle"
+
+
+def listed_sections(content: Path) -> list[tuple[str, Path]]:
+    """(key, file) of the section files handbook.yaml lists and that exist; [] if it is unreadable."""
+    diagnostics = Diagnostics()
+    loaded = read_metadata(Path(content), diagnostics)
+    if loaded is None:
+        return []
+    _, data, node, shown = loaded
+    return [(section_key(content, s.file), s.file)
+            for s in section_sources(Path(content), data, node, shown, diagnostics)]
+
+
+def cache_section(content: Path, build: Path, key: str) -> bool:
+    """Read one section into its cache file (its problems are stored, for the check task to report)."""
+    content = Path(content)
+    diagnostics = Diagnostics()
+    loaded = read_metadata(content, Diagnostics())
+    sources = section_sources(content, *loaded[1:], Diagnostics()) if loaded else []
+    source = next((s for s in sources if section_key(content, s.file) == key), None)
+    section = read_section_source(source, content, diagnostics) if source else None
+    write_atomic(section_cache_path(build, key),
+                 pickle.dumps({"source": source, "section": section, "diagnostics": diagnostics.items},
+                              protocol=PROTOCOL))
+    return True
+
+
+def cached_reader(build: Path):
+    """A ``read_one`` for reader.read_content that takes sections from their cache files.
+
+    Only for the check task, whose doit dependencies make the section tasks run
+    first; a cache entry written for another entry of handbook.yaml is ignored.
+    """
+
+    def read_one(source: SectionSource, content: Path, diagnostics: Diagnostics):
+        file = section_cache_path(build, section_key(content, source.file))
+        if file.exists():
+            entry = pickle.loads(file.read_bytes())
+            if entry["source"] == source:
+                diagnostics.items.extend(entry["diagnostics"])
+                return entry["section"]
+        return read_section_source(source, content, diagnostics)
+
+    return read_one
+
+
+def save_book(build: Path, book: Book) -> None:
+    write_atomic(book_cache_path(build), pickle.dumps(book, protocol=PROTOCOL))
+
+
+def load_cached_book(build: Path) -> Book | None:
+    file = book_cache_path(build)
+    return pickle.loads(file.read_bytes()) if file.exists() else None
