@@ -93,3 +93,17 @@ def test_a_failed_release_leaves_dist_as_it_was(tmp_path, monkeypatch):
     after = {p: p.read_bytes() for p in dist.rglob("*") if p.is_file()}
     assert after == before
     assert [p.name for p in dist.iterdir()] == ["1.0.0"]
+
+
+def test_the_version_comes_from_the_command_the_metadata_or_the_tag(tmp_path):
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "x"],
+                   cwd=tmp_path, check=True)
+    assert release.release_version(None, None, tmp_path) is None
+    subprocess.run(["git", "tag", "v2.3.0"], cwd=tmp_path, check=True)
+    assert release.release_version(None, None, tmp_path) == "2.3.0"
+    assert release.release_version(None, "2.4.0", tmp_path) == "2.4.0"
+    assert release.release_version("2.5.0", "2.4.0", tmp_path) == "2.5.0"
+    content = copy_content(tmp_path / "content")
+    (content / "handbook.yaml").write_text((content / "handbook.yaml").read_text() + "version: 2.4.0\n")
+    assert load_book(content)[0].metadata.version == "2.4.0"

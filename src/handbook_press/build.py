@@ -430,15 +430,16 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
     from .reader import read_metadata
 
     root = Path(__file__).resolve().parents[2]
-    version = version or release.git_version(root)
-    if not version or not release.VERSION.match(version):
-        _say(f"release: {'invalid version ' + repr(version) if version else 'no version'}: "
-             "run `doit release version=V` (letters, digits, . - + _), or tag the commit v<V>")
-        return False
     loaded = read_metadata(paths.content, Diagnostics())
     if loaded is None:
         return _book_or_fail(paths, False) is not None
     metadata = loaded[0]
+    version = release.release_version(version, metadata.version, root)
+    if not version or not release.VERSION.match(version):
+        _say(f"release: {'invalid version ' + repr(version) if version else 'no version'}: "
+             "run `doit release version=V` (letters, digits, . - + _), set `version:` in handbook.yaml, "
+             "or tag the commit v<V>")
+        return False
     epoch = os.environ.get("SOURCE_DATE_EPOCH") or release.git_commit_time(root)
     dist.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=dist))

@@ -128,6 +128,7 @@ class Metadata:
     trim_height: str = "9in"
     tool_labels: tuple[str, ...] = ("tools", "libraries", "frameworks", "platforms")
     subjects: tuple[str, ...] = ()
+    version: str | None = None  # the release version; `doit release version=V` overrides it
 
 
 @dataclass(frozen=True)

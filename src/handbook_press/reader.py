@@ -31,7 +31,7 @@ REQUIRED_KEYS = {"title": str, "slug": str, "language": str, "identifier": str, 
                  "review_date": (str, datetime.date), "sections": list}
 OPTIONAL_KEYS = {"subtitle": str, "creator": str, "publisher": str, "isbn": str,
                  "edition_note": str, "learning_path": dict, "trim": dict, "tool_labels": list,
-                 "subjects": list}
+                 "subjects": list, "version": str}
 SECTION_KEYS = ("layout", "title", "description")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 TRIM_LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:in|mm|cm|pt)$")  # what the PDF's @page size accepts
@@ -435,6 +435,7 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
         tool_labels=tuple(str(label).lower() for label in data.get("tool_labels")
                           or ("tools", "libraries", "frameworks", "platforms")),
         subjects=tuple(str(subject) for subject in data.get("subjects") or ()),
+        version=(data.get("version") or "").strip() or None,
     )
     return metadata, data, node, shown
 

@@ -35,6 +35,11 @@ def git_version(root: Path) -> str | None:
     return tag.removeprefix("v") or None
 
 
+def release_version(requested: str | None, metadata_version: str | None, root: Path) -> str | None:
+    """The version of a release: as asked (version=V), else handbook.yaml's, else the commit's tag."""
+    return requested or metadata_version or git_version(root)
+
+
 def git_commit_time(root: Path) -> int | None:
     try:
         out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True,
