@@ -1,7 +1,6 @@
 """The doit tasks as a maintainer runs them."""
 
 import hashlib
-import shutil
 
 from .conftest import CONTENT, copy_content, run_doit
 

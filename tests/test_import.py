@@ -2,7 +2,6 @@
 
 import dataclasses
 
-from handbook_press.diagnostics import Diagnostics
 from handbook_press.outline import import_outline
 from handbook_press.reader import load_book
 

@@ -109,9 +109,9 @@ def write_content(root: Path, base: str, with_images: bool) -> Path:
             f"An image: ![remote]({base}/image.png)",                                           # 14
             "",                                                                                 # 15
             "Second paragraph, first line,",                                                    # 16
-            f"and an image on its second line ![https](https://127.0.0.1:1/x.png).",            # 17
+            "and an image on its second line ![https](https://127.0.0.1:1/x.png).",            # 17
             "",                                                                                 # 18
-            f"![ref image][img]",                                                               # 19
+            "![ref image][img]",                                                               # 19
             "",                                                                                 # 20
             f"[img]: {base}/reference-image.png",                                               # 21
         ]

@@ -11,14 +11,14 @@ import pytest
 from pypdf import PdfReader
 from pypdf.generic import ContentStream
 
-from handbook_press.build import build_pdf, build_print
+from handbook_press.build import build_print
 from handbook_press.pagegeometry import Geometry
 from handbook_press.profiles import get_profile, page_box_size
 from handbook_press.reader import load_book
 
 from .books import body_start, pdf_pages
 from .conftest import CONTENT, copy_content, project_paths
-from .seed_facts import seed_chapters, seed_sections
+from .seed_facts import seed_chapters
 
 PROFILES = ("kdp", "ingramspark", "lulu", "offset")
 
@@ -90,7 +90,6 @@ def test_reading_edition_links_land_on_the_right_pages_and_it_is_tagged(reading)
                 continue
             target = reader.get_destination_page_number(reader.named_destinations[dest]) \
                 if isinstance(dest, str) else reader.get_page_number(dest[0].get_object())
-            rect = annot["/Rect"]
             assert target >= start
             checked += 1
     assert checked >= 89  # 16 sections + 73 chapters, each at least one rectangle
@@ -133,8 +132,8 @@ def test_thumb_tabs_sit_on_the_outer_edge_at_the_section_position_and_bleed(prin
     book, _ = load_book(CONTENT)
     geometry = Geometry.for_book(book)
     pages = pdf_pages(path)
-    start = body_start(pages)
     openers = [i for i, p in enumerate(pages) if re.match(r"^Section \d+ ", p) and ". ." not in p]
+    assert openers[0] == body_start(pages)
     document = pdfium.PdfDocument(str(path))
     bleed = 9  # pt, KDP top bleed
     checked = set()

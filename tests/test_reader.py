@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from handbook_press.diagnostics import BuildError, Diagnostics
-from handbook_press.reader import load_book, parse_topic, read_content
+from handbook_press.reader import load_book, parse_topic
 from handbook_press.diagnostics import Location
 
 from .conftest import CONTENT

@@ -2,10 +2,8 @@
 
 import hashlib
 import json
-import shutil
 import subprocess
 
-import pytest
 
 from handbook_press import release
 from handbook_press.build import run_release

@@ -1,7 +1,6 @@
 """The same sources give byte-identical books, whatever the clock says."""
 
 import hashlib
-import os
 
 from handbook_press.build import build_epub, build_pdf
 

@@ -327,7 +327,6 @@ def build_cover_image(paths: Paths) -> bool:
     """The EPUB's cover image (1600 x 2560 px), from the front cover design."""
     from .cover import epub_cover_png
     from .html import RenderContext
-    from .reader import read_metadata
     from .timestamps import iso_timestamp
 
     book = _book_or_fail(paths, False)
@@ -421,12 +420,10 @@ def run_validate(paths: Paths, slug: str) -> bool:
 def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | None = None,
                 profile_name: str = "kdp") -> bool:
     """dist/V/: every asset built, checked and checksummed in a staging folder, then moved into place."""
-    import json
     import shutil
     import tempfile
 
-    from . import release, validate
-    from .profiles import get_profile
+    from . import release
     from .reader import read_metadata
 
     root = Path(__file__).resolve().parents[2]

@@ -8,18 +8,8 @@ from __future__ import annotations
 
 from .diagnostics import Diagnostics
 from .model import Book
+from .numbering import spans
 from .sources import closest
-
-
-def _ranges(numbers: list[int]) -> str:
-    spans, start = [], None
-    for i, n in enumerate(numbers):
-        if start is None:
-            start = n
-        if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
-            spans.append(str(start) if start == n else f"{start}-{n}")
-            start = None
-    return ", ".join(spans)
 
 
 def check_chapter_numbers(book: Book, diagnostics: Diagnostics) -> None:
@@ -49,7 +39,7 @@ def check_chapter_numbers(book: Book, diagnostics: Diagnostics) -> None:
                 gap.append(gap[-1] + 1)
             after = next((c for c in book.chapters if c.original_number > gap[-1]), None)
             location = after.location if after else book.chapters[-1].location
-            numbers = _ranges(gap)
+            numbers = spans(gap)
             diagnostics.warning(location, "chapter-number-missing",
                                 f"chapter number{'s' if len(gap) > 1 else ''} {numbers} "
                                 f"{'are' if len(gap) > 1 else 'is'} never used; the book numbers chapters 1-"

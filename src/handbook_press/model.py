@@ -10,7 +10,7 @@ already turned into safe HTML.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .diagnostics import Location

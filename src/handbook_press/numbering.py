@@ -51,18 +51,15 @@ def renumbering_json(book: Book) -> str:
     return json.dumps({"chapters": rows}, indent=2, ensure_ascii=False) + "\n"
 
 
-def _spans(numbers: list[int]) -> str:
-    """``[9, 10, 11, 20]`` -> ``9-11, 20``."""
-    spans: list[str] = []
+def spans(numbers: list[int]) -> str:
+    """Runs of consecutive numbers, in the order given: ``[9, 10, 11, 20]`` -> ``9-11, 20``."""
+    runs: list[list[int]] = []
     for n in numbers:
-        if spans and n == last + 1 and "-" in spans[-1]:
-            spans[-1] = f"{spans[-1].split('-')[0]}-{n}"
-        elif spans and n == last + 1:
-            spans[-1] = f"{spans[-1]}-{n}"
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
         else:
-            spans.append(str(n))
-        last = n
-    return ", ".join(spans)
+            runs.append([n])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 def renumbering_summary(book: Book) -> str:
@@ -75,5 +72,5 @@ def renumbering_summary(book: Book) -> str:
         chapters = section.chapters
         if any(c.original_number != c.number for c in chapters):
             lines.append(f"  Section {section.number} ({section.location.path}): chapters "
-                         f"{_spans([c.original_number for c in chapters])} -> {_spans([c.number for c in chapters])}")
+                         f"{spans([c.original_number for c in chapters])} -> {spans([c.number for c in chapters])}")
     return "\n".join(lines)

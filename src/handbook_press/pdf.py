@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
