@@ -11,7 +11,7 @@ import dataclasses
 import os
 import sys
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +67,18 @@ def load(content: Path, strict: bool = False, cache: Path | None = None) -> tupl
     if strict and diagnostics.warnings:
         return None, diagnostics
     return book, diagnostics
+
+
+def _metadata_or_fail(paths: Paths):
+    """handbook.yaml's metadata, or None after printing what is wrong with it."""
+    from .reader import read_metadata
+
+    diagnostics = Diagnostics()
+    loaded = read_metadata(paths.content, diagnostics)
+    if loaded is None:
+        report(diagnostics)
+        return None
+    return loaded[0]
 
 
 def output_slug(content: Path) -> str:
@@ -207,12 +219,10 @@ def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
     from .pagegeometry import inches
     from .preflight import preflight
     from .profiles import get_profile
-    from .reader import read_metadata
 
-    loaded = read_metadata(paths.content, Diagnostics())
-    if loaded is None:
-        return _book_or_fail(paths, False) is not None
-    metadata = loaded[0]
+    metadata = _metadata_or_fail(paths)
+    if metadata is None:
+        return False
     candidate = unchecked_print_path(paths, metadata.slug)
     if not candidate.exists():
         _say(f"{display_path(candidate)}:1: error[no-layout]: run `doit pdf` first")
@@ -245,12 +255,10 @@ def run_preflight(paths: Paths, slug: str, profile_name: str) -> bool:
     """Check the existing print interior against its profile again and print the report."""
     from .pagegeometry import inches
     from .preflight import preflight
-    from .reader import read_metadata
 
-    loaded = read_metadata(paths.content, Diagnostics())
-    if loaded is None:
-        return _book_or_fail(paths, False) is not None
-    metadata = loaded[0]
+    metadata = _metadata_or_fail(paths)
+    if metadata is None:
+        return False
     pdf_file = paths.build / f"{slug}-print.pdf"
     report = preflight(pdf_file, profile_name, inches(metadata.trim_width), inches(metadata.trim_height))
     print(report.to_markdown())
@@ -323,22 +331,27 @@ def cover_image_path(paths: Paths) -> Path:
     return paths.build / "cache" / "cover.png"
 
 
-def build_cover_image(paths: Paths) -> bool:
+def _cover_png(paths: Paths, book: Book) -> bytes:
     """The EPUB's cover image (1600 x 2560 px), from the front cover design."""
     from .cover import epub_cover_png
     from .html import RenderContext
     from .timestamps import iso_timestamp
 
-    book = _book_or_fail(paths, False)
-    if book is None:
-        return False
     warnings: list[str] = []
     image = epub_cover_png(paths.templates, paths.styles,
                            RenderContext(book, None, iso_timestamp(book.metadata.review_date)), warnings)
     for message in warnings:
         _say(f"{book.metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
              "of the title; it is drawn with a fallback glyph)")
-    write_atomic(cover_image_path(paths), image)
+    return image
+
+
+def build_cover_image(paths: Paths) -> bool:
+    """The `cover` task: the cover image, kept in build/cache for the EPUB."""
+    book = _book_or_fail(paths, False)
+    if book is None:
+        return False
+    write_atomic(cover_image_path(paths), _cover_png(paths, book))
     return True
 
 
@@ -347,10 +360,7 @@ def page_map_path(paths: Paths, slug: str) -> Path:
 
 
 def build_epub(paths: Paths, version: str | None = None, strict: bool = False, cached: bool = False) -> bool:
-    from .cover import epub_cover_png
     from .epub import build_epub as make_epub
-    from .html import RenderContext
-    from .timestamps import iso_timestamp
 
     book = _book_or_fail(paths, strict, cached)
     if book is None:
@@ -362,14 +372,8 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False, c
         _say(f"{display_path(map_file)}:1: warning[no-page-map]: build the PDF first (`doit pdf`) so that "
              "the EPUB's page list matches the print edition; this EPUB has no page list")
     cover_file = cover_image_path(paths)
-    if cover_file.exists():  # made by the `cover` task: the design changes far less often than the text
-        cover = cover_file.read_bytes()
-    else:
-        cover_warnings: list[str] = []
-        cover = epub_cover_png(paths.templates, paths.styles,
-                               RenderContext(book, version, iso_timestamp(book.metadata.review_date)), cover_warnings)
-        for message in cover_warnings:
-            _say(f"{book.metadata.location}: warning[cover]: {message}")
+    # made by the `cover` task when doit runs: the design changes far less often than the text
+    cover = cover_file.read_bytes() if cover_file.exists() else _cover_png(paths, book)
     data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
                      pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"
@@ -424,13 +428,11 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
     import tempfile
 
     from . import release
-    from .reader import read_metadata
 
     root = Path(__file__).resolve().parents[2]
-    loaded = read_metadata(paths.content, Diagnostics())
-    if loaded is None:
-        return _book_or_fail(paths, False) is not None
-    metadata = loaded[0]
+    metadata = _metadata_or_fail(paths)
+    if metadata is None:
+        return False
     version = release.release_version(version, metadata.version, root)
     if not version or not release.VERSION.match(version):
         _say(f"release: {'invalid version ' + repr(version) if version else 'no version'}: "
@@ -441,7 +443,7 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
     dist.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=dist))
     try:
-        with source_date_epoch_set(int(epoch)) if epoch else _nothing():
+        with source_date_epoch_set(int(epoch)) if epoch else nullcontext():
             ok = _release_into(paths, staging, version, metadata.slug, dist, previous, profile_name)
         if not ok:
             _say(f"release {version} failed: {display_path(dist)} was left as it was")
@@ -453,11 +455,6 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
         shutil.rmtree(staging, ignore_errors=True)
 
 
-@contextmanager
-def _nothing():
-    yield
-
-
 def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Path, previous: Path | None,
                   profile_name: str) -> bool:
     import json
@@ -466,35 +463,35 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
     from . import release, validate
     from .profiles import get_profile
 
+    from pypdf import PdfReader
+
+    from .sectioncache import load_cached_book
+    from .wrapcover import render_wrap_cover
+
     work = Paths(content=paths.content, build=staging / "build", templates=paths.templates, styles=paths.styles)
     assets = staging / "assets"
     assets.mkdir()
-    if not (build_pdf(work, version, False, profile_name) and publish_print(work, profile_name)
-            and build_epub(work, version)):
+    # As under doit: the check step reads and saves the model once; every asset renders from it.
+    if not (run_check(paths.content, work.build, cached=True)
+            and build_pdf(work, version, False, profile_name, cached=True) and publish_print(work, profile_name)
+            and build_epub(work, version, cached=True)):
         return False
     problems = validate.failing(validate.epubcheck(work.build / f"{slug}.epub"))
     for finding in problems:
         _say(str(finding))
     if problems:
         return False
-    book, _ = load(paths.content)
+    book = load_cached_book(work.build)
     for name in (f"{slug}.pdf", f"{slug}.epub", f"{slug}-print.pdf"):
         shutil.copyfile(work.build / name, assets / name)
-    try:
-        from .wrapcover import render_wrap_cover
-    except ImportError:
-        render_wrap_cover = None
-    if render_wrap_cover is not None:
-        from pypdf import PdfReader
-
-        pages = len(PdfReader(work.build / f"{slug}-print.pdf").pages)
-        (assets / f"{slug}-cover.pdf").write_bytes(render_wrap_cover(
-            book, get_profile(profile_name), pages, templates=paths.templates, styles=paths.styles))
+    pages = len(PdfReader(work.build / f"{slug}-print.pdf").pages)
+    (assets / f"{slug}-cover.pdf").write_bytes(render_wrap_cover(
+        book, get_profile(profile_name), pages, templates=paths.templates, styles=paths.styles))
     data = release.book_data(book, version)
     (assets / f"{slug}.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if previous is not None:
-        previous_data, previous_version = json.loads(Path(previous).read_text(encoding="utf-8")), \
-            json.loads(Path(previous).read_text(encoding="utf-8")).get("version")
+        previous_data = json.loads(Path(previous).read_text(encoding="utf-8"))
+        previous_version = previous_data.get("version")
     else:
         previous_data, previous_version = release.newest_previous(dist, slug, version)
     (assets / "RELEASE-NOTES.md").write_text(

@@ -10,6 +10,7 @@ a fixed time, so that the same sources give the same bytes.
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from dataclasses import dataclass
@@ -221,8 +222,6 @@ def _package_language(opf: bytes, language: str) -> bytes:
 
 
 def _page_labels_in(body: str) -> list[str]:
-    import re
-
     return re.findall(r'id="page-([^"]+)"', body)
 
 

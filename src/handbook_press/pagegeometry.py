@@ -12,15 +12,24 @@ from dataclasses import dataclass, replace
 
 from .model import Book
 
-UNITS = {"in": 1.0, "mm": 1 / 25.4, "cm": 1 / 2.54, "pt": 1 / 72}
-LENGTH = re.compile(r"^(\d+(?:\.\d+)?)(in|mm|cm|pt)$")
+LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(in|mm|cm|pt|px)?\s*$")
+PER_INCH = {"in": 1.0, None: 1.0, "mm": 25.4, "cm": 2.54, "pt": 72.0, "px": 96.0}
 
 
-def inches(length: str) -> float:
-    match = LENGTH.match(length.strip())
+def inches(length: "str | float | int") -> float:
+    """A length in inches, from a number (already inches) or a CSS length: "6in", "152mm", "432pt"."""
+    if isinstance(length, (int, float)):
+        return float(length)
+    match = LENGTH.match(length)
     if not match:
         raise ValueError(f"{length!r} is not a length like 6in, 152mm or 432pt")
-    return float(match[1]) * UNITS[match[2]]
+    return float(match[1]) / PER_INCH[match[2]]
+
+
+def css_inches(value: float, digits: int = 4) -> str:
+    """A length in inches as CSS: 0.125 -> "0.125in", 0 -> "0"."""
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text in ("0", "-0") else text + "in"
 
 
 @dataclass(frozen=True)
@@ -62,28 +71,24 @@ class Geometry:
         return self.text_height / count * 0.85
 
 
-def _in(value: float) -> str:
-    return f"{value:.4f}".rstrip("0").rstrip(".") + "in"
-
-
 def page_css(geometry: Geometry, book: Book) -> str:
     """The @page geometry rules and the thumb-tab positions, for WeasyPrint."""
     g = geometry
     count = max(len(book.sections), 1)
     rules = [
-        f"@page {{ size: {_in(g.trim_width)} {_in(g.trim_height)}; margin-top: {_in(g.top)}; "
-        f"margin-bottom: {_in(g.bottom)};{' marks: crop;' if g.marks else ''} }}",
+        f"@page {{ size: {css_inches(g.trim_width)} {css_inches(g.trim_height)}; margin-top: {css_inches(g.top)}; "
+        f"margin-bottom: {css_inches(g.bottom)};{' marks: crop;' if g.marks else ''} }}",
         # Versos have the outside on the left; rectos on the right.
-        f"@page :left {{ margin-left: {_in(g.outside)}; margin-right: {_in(g.inside)}; "
-        f"bleed: {_in(g.bleed_top)} {_in(g.bleed_inside)} {_in(g.bleed_bottom)} {_in(g.bleed_outside)}; "
-        f"@left-top {{ width: {_in(g.tab_width + g.bleed_outside)}; margin-left: {_in(-g.bleed_outside)}; "
+        f"@page :left {{ margin-left: {css_inches(g.outside)}; margin-right: {css_inches(g.inside)}; "
+        f"bleed: {css_inches(g.bleed_top)} {css_inches(g.bleed_inside)} {css_inches(g.bleed_bottom)} {css_inches(g.bleed_outside)}; "
+        f"@left-top {{ width: {css_inches(g.tab_width + g.bleed_outside)}; margin-left: {css_inches(-g.bleed_outside)}; "
         "margin-right: auto; } }",
-        f"@page :right {{ margin-left: {_in(g.inside)}; margin-right: {_in(g.outside)}; "
-        f"bleed: {_in(g.bleed_top)} {_in(g.bleed_outside)} {_in(g.bleed_bottom)} {_in(g.bleed_inside)}; "
-        f"@right-top {{ width: {_in(g.tab_width + g.bleed_outside)}; margin-right: {_in(-g.bleed_outside)}; "
+        f"@page :right {{ margin-left: {css_inches(g.inside)}; margin-right: {css_inches(g.outside)}; "
+        f"bleed: {css_inches(g.bleed_top)} {css_inches(g.bleed_outside)} {css_inches(g.bleed_bottom)} {css_inches(g.bleed_inside)}; "
+        f"@right-top {{ width: {css_inches(g.tab_width + g.bleed_outside)}; margin-right: {css_inches(-g.bleed_outside)}; "
         "margin-left: auto; } }",
-        f".thumb-tab {{ height: {_in(g.tab_height(count))}; }}",
+        f".thumb-tab {{ height: {css_inches(g.tab_height(count))}; }}",
     ]
     for section in book.sections:
-        rules.append(f"#{section.anchor} .thumb-tab {{ padding-top: {_in(g.tab_offset(section.number, count))}; }}")
+        rules.append(f"#{section.anchor} .thumb-tab {{ padding-top: {css_inches(g.tab_offset(section.number, count))}; }}")
     return "\n".join(rules) + "\n"

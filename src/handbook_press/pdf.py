@@ -79,9 +79,9 @@ class PdfResult:
     refused_urls: list[str] = field(default_factory=list)
 
 
-def pdf_identifier(book: Book) -> bytes:
-    """A pinned /ID, so that the same sources give the same bytes."""
-    return hashlib.md5(book.metadata.identifier.encode("utf-8")).hexdigest().encode("ascii")
+def pdf_identifier(book: Book, part: str = "") -> bytes:
+    """A pinned /ID, so that the same sources give the same bytes; ``part`` tells other PDFs of the book apart."""
+    return hashlib.md5(f"{book.metadata.identifier}{part}".encode("utf-8")).hexdigest().encode("ascii")
 
 
 @dataclass(frozen=True)

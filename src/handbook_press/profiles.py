@@ -12,9 +12,10 @@ verso (even page) the right edge.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Literal, Sequence
+
+from .pagegeometry import Geometry, css_inches, inches
 
 POINTS_PER_INCH = 72.0
 
@@ -262,8 +263,6 @@ PROFILES: dict[str, PrintProfile] = {
 DEFAULT_PROFILE = "kdp"
 
 def _design_margins() -> Sides:
-    from .pagegeometry import Geometry
-
     design = Geometry(0, 0)
     return Sides(top=design.top, outside=design.outside, bottom=design.bottom, inside=design.inside)
 
@@ -284,18 +283,8 @@ def get_profile(profile: "PrintProfile | str | None") -> PrintProfile:
         raise ValueError(f"unknown print profile {name!r} (known: {', '.join(PROFILES)})") from None
 
 
-_LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*(in|mm|cm|pt|px)?\s*$")
-_PER_INCH = {"in": 1.0, None: 1.0, "mm": 25.4, "cm": 2.54, "pt": 72.0, "px": 96.0}
-
-
-def to_inches(value: "float | int | str") -> float:
-    """A length in inches, from a number (already inches) or "6in", "152mm", "432pt"."""
-    if isinstance(value, (int, float)):
-        return float(value)
-    match = _LENGTH.match(value)
-    if not match:
-        raise ValueError(f"{value!r} is not a length like 6in or 152mm")
-    return float(match.group(1)) / _PER_INCH[match.group(2)]
+# Lengths are read and written by pagegeometry, for every module alike.
+to_inches = inches
 
 
 def _trim(trim: "Sequence[float | str]") -> tuple[float, float]:
@@ -313,9 +302,9 @@ def gutter_for(profile: "PrintProfile | str", pages: int) -> float:
     if pages < 1:
         raise ValueError("a book has at least one page")
     addon = profile.gutter_table[-1][1]
-    for max_pages, inches in profile.gutter_table:
+    for max_pages, addon_in in profile.gutter_table:
         if max_pages is None or pages <= max_pages:
-            addon = inches
+            addon = addon_in
             break
     return round(max(profile.gutter_base + addon, profile.min_margins.inside), 6)
 
@@ -377,13 +366,6 @@ def page_margins(profile: "PrintProfile | str", pages: int, design: Sides = DESI
     )
 
 
-def _length(inches: float) -> str:
-    if inches == 0:
-        return "0"
-    text = f"{round(inches, 4):.4f}".rstrip("0").rstrip(".")
-    return f"{text}in"
-
-
 def css_for(profile: "PrintProfile | str", pages: int, trim: "Sequence[float | str]",
             design: Sides = DESIGN_MARGINS) -> str:
     """`@page` rules for the profile: trim size, bleed, mirrored margins, marks.
@@ -397,14 +379,14 @@ def css_for(profile: "PrintProfile | str", pages: int, trim: "Sequence[float | s
     margins = page_margins(profile, pages, design)
     b = profile.bleed
     marks = "crop" if profile.marks else "none"
-    right_bleed = " ".join(_length(v) for v in (b.top, b.outside, b.bottom, b.inside))
-    left_bleed = " ".join(_length(v) for v in (b.top, b.inside, b.bottom, b.outside))
+    right_bleed = " ".join(css_inches(v) for v in (b.top, b.outside, b.bottom, b.inside))
+    left_bleed = " ".join(css_inches(v) for v in (b.top, b.inside, b.bottom, b.outside))
     return (
-        f"/* print profile {profile.name}: {pages} pages, trim {_length(width)} x {_length(height)} */\n"
-        f"@page {{ size: {_length(width)} {_length(height)}; marks: {marks}; "
-        f"margin-top: {_length(margins.top)}; margin-bottom: {_length(margins.bottom)}; }}\n"
+        f"/* print profile {profile.name}: {pages} pages, trim {css_inches(width)} x {css_inches(height)} */\n"
+        f"@page {{ size: {css_inches(width)} {css_inches(height)}; marks: {marks}; "
+        f"margin-top: {css_inches(margins.top)}; margin-bottom: {css_inches(margins.bottom)}; }}\n"
         f"@page :right {{ bleed: {right_bleed}; "
-        f"margin-left: {_length(margins.inside)}; margin-right: {_length(margins.outside)}; }}\n"
+        f"margin-left: {css_inches(margins.inside)}; margin-right: {css_inches(margins.outside)}; }}\n"
         f"@page :left {{ bleed: {left_bleed}; "
-        f"margin-left: {_length(margins.outside)}; margin-right: {_length(margins.inside)}; }}\n"
+        f"margin-left: {css_inches(margins.outside)}; margin-right: {css_inches(margins.inside)}; }}\n"
     )

@@ -32,7 +32,6 @@ Rules kept (print-specs.md §2, §4, §9):
 
 from __future__ import annotations
 
-import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from .model import Book
+from .pagegeometry import css_inches
 from .profiles import POINTS_PER_INCH, Paper, PrintProfile, cover_size, get_profile, page_range, spine_width
 
 #: The ICC profile (in styles/) written as the output intent of PDF/X covers.
@@ -267,7 +267,7 @@ def wrap_cover_geometry(profile: "PrintProfile | str", paper: "str | Paper | Non
 
 
 def _in(value: float) -> str:
-    return f"{value:.5f}".rstrip("0").rstrip(".") + "in"
+    return css_inches(value, digits=5)
 
 
 def geometry_css(g: CoverGeometry, spine_font_pt: float | None = None) -> str:
@@ -438,11 +438,6 @@ def _finisher(g: CoverGeometry, book: Book):
     return finish
 
 
-def _pdf_identifier(book: Book) -> bytes:
-    key = f"{book.metadata.identifier}#wrap-cover"
-    return hashlib.md5(key.encode("utf-8")).hexdigest().encode("ascii")
-
-
 def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, templates: Path, styles: Path,
                       paper: "str | Paper | None" = None) -> bytes:
     """The wrap cover PDF for ``book`` printed by ``profile`` with ``pages`` interior pages.
@@ -457,7 +452,7 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
 
     from .build import source_date_epoch_set
     from .pagegeometry import inches
-    from .pdf import ConfinedURLFetcher, weasyprint_warnings
+    from .pdf import ConfinedURLFetcher, pdf_identifier, weasyprint_warnings
     from .timestamps import iso_timestamp, source_date_epoch
 
     profile = get_profile(profile)
@@ -515,7 +510,7 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
         if check.outside_safe:
             raise ValueError(f"cover text closer than {g.safe_margin} in to the trim (a title too long for the "
                              "cover design?): " + ", ".join(check.outside_safe[:3]))
-        data = document.write_pdf(pdf_identifier=_pdf_identifier(book), pdf_variant=profile.pdf_variant,
+        data = document.write_pdf(pdf_identifier=pdf_identifier(book, "#wrap-cover"), pdf_variant=profile.pdf_variant,
                                   full_fonts=True, pdf_tags=False, finisher=_finisher(g, book))
     if fetcher.refused:
         raise ValueError(f"the cover asked for files outside the project: {fetcher.refused}")
