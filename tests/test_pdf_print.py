@@ -73,6 +73,30 @@ def test_contents_page_numbers_are_the_folios_where_chapters_begin(reading):
         assert f"Chapter {number} {title}" in pages[page], (number, folio)
 
 
+def test_index_learning_path_and_whats_new_numbers_are_the_folios_of_their_targets(reading):
+    """The body is laid out before the pages that print its folios: every number
+    they print must be the folio where its section or chapter begins."""
+    _, pages, reader = reading
+    labels = reader.page_labels
+    start = body_start(pages)
+
+    def begins_on(kind: str, number: str, folio: str) -> bool:
+        page = labels.index(folio, start)
+        return f"{kind} {number} " in pages[page] and f"{kind} {number} " not in pages[page - 1]
+
+    index = " ".join(p for p in pages[start:] if "(p. " in p)
+    references = set(re.findall(r"(?<![\d.])(\d+) \(p\. (\d+)\)", index))
+    assert len(references) >= 30
+    for chapter, folio in references:
+        assert begins_on("Chapter", chapter, folio), (chapter, folio)
+    front = " ".join(p for p in pages[:start] if "Contents" not in p)
+    entries = re.findall(r"(Section|Chapter) (\d+): [^.]*?(?:\. )+\.? ?(\d+)(?!\d)", front)
+    assert sum(kind == "Section" for kind, _, _ in entries) >= 16  # the learning path names every section
+    assert any(kind == "Chapter" for kind, _, _ in entries)  # what's new
+    for kind, number, folio in entries:
+        assert begins_on(kind, number, folio), (kind, number, folio)
+
+
 def test_reading_edition_links_land_on_the_right_pages_and_it_is_tagged(reading):
     path, pages, reader = reading
     assert reader.trailer["/Root"]["/Lang"] == "en"

@@ -167,7 +167,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     """Lay the book out once, with the print profile's geometry, and write from
     that one layout the reading edition, the page map the EPUB's page list
     follows, and the print interior waiting for preflight (`publish_print`)."""
-    from .html import RenderContext, render_book_html
+    from .html import BookHtml, RenderContext
     from .pdf import PrintEdition, render_pdf
     from .profiles import PROFILES, get_profile
     from .timestamps import iso_timestamp, source_date_epoch
@@ -180,7 +180,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     if book is None:
         return False
     started = time.perf_counter()
-    html = render_book_html(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+    book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
     body_anchor = book.sections[0].anchor if book.sections else "contents"
     pages, result = profile.min_pages, None
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
@@ -192,8 +192,8 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
                                    output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
                                    links=profile.allow_annotations, bookmarks=profile.allow_outlines,
                                    even_pages=profile.even_pages)
-            result = render_pdf(html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                                body_anchor=body_anchor, edition=edition)
+            result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
+                                edition=edition)
             if print_geometry(book, profile, result.pages) == geometry:
                 break
             pages = result.pages
@@ -207,7 +207,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(page_map_path(paths, slug),
-                 pagemap.to_json(pagemap.build_page_map(html, result.page_anchors, body_anchor)))
+                 pagemap.to_json(pagemap.build_page_map(result.html, result.page_anchors, body_anchor)))
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
     _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")

@@ -54,6 +54,8 @@ class RenderContext:
 
     def variables(self, href: Callable[[Section | Chapter], str]) -> dict:
         return {
+            "part": "all",
+            "page_of": None,
             "meta": self.book.metadata,
             "sections": self.book.sections,
             "learning_path": derived.resolved_learning_path(self.book),
@@ -69,10 +71,28 @@ def fragment_href(node: Section | Chapter) -> str:
     return "#" + node.anchor
 
 
+BOOK_PARTS = ("front", "body", "back")
+
+
+class BookHtml:
+    """The book for the PDF as HTML documents, from one Jinja environment: the
+    whole book (``part="all"``), or one of ``BOOK_PARTS`` to be laid out alone.
+    ``page_of`` gives the folio printed beside a link (contents, learning path,
+    what's new, index)."""
+
+    def __init__(self, templates: Path, context: RenderContext):
+        self.template = environment(templates).get_template("pdf/book.html.j2")
+        self.context = context
+
+    def render(self, part: str = "all", page_of: Callable[[Section | Chapter], str] | None = None) -> str:
+        if part not in ("all", *BOOK_PARTS):
+            raise ValueError(f"no part {part!r} in the book")
+        return self.template.render({**self.context.variables(fragment_href), "part": part, "page_of": page_of})
+
+
 def render_book_html(templates: Path, context: RenderContext) -> str:
-    """The whole book as one HTML document, for the PDF."""
-    template = environment(templates).get_template("pdf/book.html.j2")
-    return template.render(context.variables(fragment_href))
+    """The whole book as one HTML document."""
+    return BookHtml(templates, context).render()
 
 
 def render_section_preview(templates: Path, context: RenderContext, section: Section) -> str:

@@ -20,9 +20,13 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from . import pdfwriter
+from .html import BOOK_PARTS, BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css
+from .sidebyside import side_by_side
 
+pdfwriter.install()
 
 
 class ConfinedURLFetcher(URLFetcher):
@@ -75,6 +79,7 @@ class PdfResult:
     reading_data: bytes
     pages: int  # of the print interior (an even count when the profile asks)
     page_anchors: list[set[str]]  # ids with a box on each page
+    html: str  # the parts laid out, front, body, back: their ids in reading order
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
 
@@ -104,6 +109,13 @@ def _labels(pdf, body_start: int) -> None:
     if body_start > 0:
         numbers.extend([body_start, pydyf.Dictionary({"S": "/D"})])
     pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
+
+
+def _blank_verso(lay_out):
+    """A blank left page, as WeasyPrint makes one before a recto: the verso's
+    geometry and bleed, and the @page :blank style (no folio, head or tab)."""
+    pages = lay_out('<html><body><p>&#8203;</p><p style="break-before: right">&#8203;</p></body></html>').pages
+    return pages[1]
 
 
 def _pages(pdf):
@@ -138,13 +150,27 @@ def _reading_finisher(body_start: int):
     return finish
 
 
-def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
-               body_anchor: str, edition: PrintEdition | None = None) -> PdfResult:
-    """Lay ``html`` out once and write both PDFs from that layout.
+def _first_pages(pages) -> dict[str, int]:
+    """Index of the first page each anchor is on (a split box repeats its anchor on later pages)."""
+    first: dict[str, int] = {}
+    for index, page in enumerate(pages):
+        for anchor in page.anchors:
+            first.setdefault(anchor, index)
+    return first
 
-    ``body_anchor`` is the id where arabic folios start. The print interior
-    gets the profile's bleed, PDF/X flavour and stripping; the reading edition
-    keeps links, bookmarks and tags and is cropped to the trim.
+
+def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Path, styles: Path,
+               edition: PrintEdition | None = None) -> PdfResult:
+    """Lay the book out once and write both PDFs from that layout.
+
+    The body is laid out first, alone: its folios (1, 2, … from its first page)
+    do not depend on the front matter, so the contents, learning path, what's
+    new and index are then laid out with their page numbers as text. Nothing is
+    laid out twice, where CSS target-counter() makes WeasyPrint lay out again
+    every page that shows a number it did not know yet (and compare every
+    target with every reference, which grows with the square of the book).
+    The print interior gets the profile's bleed, PDF/X flavour and stripping;
+    the reading edition keeps links, bookmarks and tags and is cropped to the trim.
     """
     edition = edition or PrintEdition(Geometry.for_book(book))
     fetcher = ConfinedURLFetcher([content, templates, styles])
@@ -161,26 +187,61 @@ def render_pdf(html: str, book: Book, *, content: Path, templates: Path, styles:
         stylesheets.append(sheet(string=f'@color-profile device-cmyk {{ src: url("{edition.output_intent_icc}"); '
                                  "components: cyan, magenta, yellow, black; }",
                                  base_url=str(styles.resolve()) + "/"))
+
+    def lay_out(html: str, *extra_css: str):
+        return HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).render(
+            font_config=font_config, stylesheets=stylesheets + [sheet(string=css) for css in extra_css],
+            color_profiles=color_profiles, pdf_tags=True)
+
     with weasyprint_warnings() as warnings:
-        document = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=stylesheets, color_profiles=color_profiles, pdf_tags=True)
+        html_parts = {part: "" for part in BOOK_PARTS}
+        html_parts["body"] = book_html.render("body")
+        body = lay_out(html_parts["body"]) if book.sections else None
+        body_pages = body.pages if body else []
+        first_page = _first_pages(body_pages)
+
+        def page_of(node) -> str:
+            return str(first_page[node.anchor] + 1)  # the body's folios count from 1 on its first page
+
+        html_parts["front"] = book_html.render("front", page_of)
+        front = lay_out(html_parts["front"])
+        # The body and the index open on a recto: a blank verso before them when needed.
+        blank = _blank_verso(lay_out)
+        front_pages = front.pages + ([blank] if len(front.pages) % 2 else [])
+        back_pages: list = []
+        if book.sections:
+            gap = [blank] if len(body_pages) % 2 else []
+            first_index_folio = len(body_pages) + len(gap) + 1
+            html_parts["back"] = book_html.render("back", page_of)
+            back = lay_out(html_parts["back"],
+                           f"@page :first {{ counter-reset: page {first_index_folio}; }}")
+            if back.pages and back.pages[0].anchors:  # an empty back matter lays out as one empty page
+                back_pages = gap + back.pages
+        document = front.copy(front_pages + body_pages + back_pages)
         page_anchors = [set(page.anchors) for page in document.pages]
-        body_start = next((i for i, a in enumerate(page_anchors) if body_anchor in a), 0)
-        # custom_metadata: the <meta name="version"> of a release goes into the PDF's Info.
-        reading = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
-                                     custom_metadata=True, finisher=_reading_finisher(body_start))
+        body_start = len(front_pages) if body_pages else 0
         if edition.even_pages and len(document.pages) % 2:
             # Printers bind an even number of pages: end on a blank verso.
-            # Rendered alone, a page is a recto; forcing a left page makes the
-            # last page of this little document a verso, with the verso's bleed.
-            blank = HTML(string='<html><body><div style="break-before: left"></div></body></html>',
-                         url_fetcher=fetcher).render(font_config=font_config, stylesheets=[sheet(string=geometry_css)],
-                                                     color_profiles=color_profiles)
-            document = document.copy(document.pages + blank.pages[-1:])
-        printed = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=False, full_fonts=True,
-                                     pdf_variant=edition.pdf_variant, custom_metadata=True,
-                                     finisher=_print_finisher(body_start, edition))
-    return PdfResult(printed, reading, len(document.pages), page_anchors, list(warnings), list(fetcher.refused))
+            print_document = document.copy(document.pages + [blank])
+        else:
+            print_document = document
+        warnings_before_writes = len(warnings)
+
+        def write_print():
+            data = print_document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=False, full_fonts=True,
+                                            pdf_variant=edition.pdf_variant, custom_metadata=True,
+                                            finisher=_print_finisher(body_start, edition))
+            return data, warnings[warnings_before_writes:]
+
+        def write_reading():
+            # custom_metadata: the <meta name="version"> of a release goes into the PDF's Info.
+            return document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
+                                      custom_metadata=True, finisher=_reading_finisher(body_start))
+
+        (printed, print_warnings), reading = side_by_side(write_print, write_reading)
+    messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
+    return PdfResult(printed, reading, len(print_document.pages), page_anchors,
+                     "".join(html_parts[part] for part in BOOK_PARTS), messages, list(fetcher.refused))
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,

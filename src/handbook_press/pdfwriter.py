@@ -1,0 +1,73 @@
+"""Two fixes to the PDF writer under WeasyPrint (pydyf 0.13) for long books.
+
+The files written are byte for byte those of the unpatched writer; only the
+time changes (measured by benchmarks/run.py, see BENCHMARKS.md):
+
+- ``PDF.page_references`` builds a tuple of every page each time it is read,
+  and WeasyPrint reads it once per tagged element and once per link: the cost
+  grows with pages × elements (13 % of a 1,000-page reading edition). It is
+  cached until a page is added.
+- ``PDF.write`` compresses every stream twice when the file has an /ID (once to
+  write it, once more to hash the objects for the second half of the /ID), at
+  zlib level 9. While a file is written, each stream is compressed once.
+
+Both are tied to the pinned pydyf version (pyproject.toml): with any other
+version nothing is patched and the build is only slower.
+"""
+
+from __future__ import annotations
+
+import pydyf
+
+PATCHED_VERSION = "0.13.0"
+
+_original_page_references = pydyf.PDF.page_references
+_original_stream_data = pydyf.Stream.data
+_original_write = pydyf.PDF.write
+_stream_data_memo: dict[int, bytes] | None = None  # id(stream) -> data, only while a file is written
+
+
+def _page_references(pdf: pydyf.PDF) -> tuple:
+    kids = pdf.pages["Kids"]
+    cached = pdf.__dict__.get("_page_references_cache")
+    if cached is None or cached[0] is not kids or cached[1] != len(kids):
+        cached = (kids, len(kids), _original_page_references.fget(pdf))
+        pdf.__dict__["_page_references_cache"] = cached
+    return cached[2]
+
+
+def _stream_data(stream: pydyf.Stream) -> bytes:
+    if _stream_data_memo is None:
+        return _original_stream_data.fget(stream)
+    data = _stream_data_memo.get(id(stream))
+    if data is None:
+        data = _stream_data_memo[id(stream)] = _original_stream_data.fget(stream)
+    return data
+
+
+def _write(pdf: pydyf.PDF, *args, **kwargs):
+    # Streams are complete once writing starts; the memo lives for this call only,
+    # so that ids of freed streams are never reused against it.
+    global _stream_data_memo
+    outer, _stream_data_memo = _stream_data_memo, {}
+    try:
+        return _original_write(pdf, *args, **kwargs)
+    finally:
+        _stream_data_memo = outer
+
+
+def install() -> bool:
+    """Patch pydyf if it is the version these fixes were written for; True when patched."""
+    if pydyf.VERSION != PATCHED_VERSION:
+        return False
+    pydyf.PDF.page_references = property(_page_references)
+    pydyf.Stream.data = property(_stream_data)
+    pydyf.PDF.write = _write
+    return True
+
+
+def uninstall() -> None:
+    """Back to pydyf as shipped (the tests compare both)."""
+    pydyf.PDF.page_references = _original_page_references
+    pydyf.Stream.data = _original_stream_data
+    pydyf.PDF.write = _original_write

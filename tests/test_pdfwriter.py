@@ -1,0 +1,79 @@
+"""The fixes to pydyf's writer change the time a long book takes, never the bytes."""
+
+import io
+import zlib
+
+import pydyf
+import pytest
+from pypdf import PdfReader
+from weasyprint import HTML
+
+from handbook_press import pdf as _installs_the_fixes  # noqa: F401  (as every build does)
+from handbook_press import pdfwriter
+
+
+@pytest.fixture
+def unpatched():
+    pdfwriter.uninstall()
+    yield
+    assert pdfwriter.install()
+
+
+def small_pdf() -> pydyf.PDF:
+    pdf = pydyf.PDF()
+    for text in ("one", "two", "three"):
+        stream = pydyf.Stream([f"BT ({text}) Tj ET".encode()], compress=True)
+        pdf.add_object(stream)
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page", "Parent": pdf.pages.reference,
+                                       "Contents": stream.reference, "MediaBox": pydyf.Array([0, 0, 10, 10])}))
+    return pdf
+
+
+def compressions_while_writing(monkeypatch, pdf) -> int:
+    calls = []
+    real = zlib.compressobj
+    monkeypatch.setattr(zlib, "compressobj", lambda *a, **k: calls.append(1) or real(*a, **k))
+    pdf.write(io.BytesIO(), identifier=b"fixed", compress=True)
+    return len(calls)
+
+
+def test_the_fixes_are_installed_for_the_pinned_pydyf():
+    assert pydyf.VERSION == pdfwriter.PATCHED_VERSION, "pyproject.toml pins the pydyf these fixes were written for"
+    assert pydyf.PDF.write is pdfwriter._write
+
+
+def test_page_references_are_built_once_per_page_count():
+    pdf = small_pdf()
+    first = pdf.page_references
+    assert pdf.page_references is first and len(first) == 3
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page", "Parent": pdf.pages.reference}))
+    assert len(pdf.page_references) == 4 and pdf.page_references[:3] == first
+
+
+def test_each_stream_is_compressed_once_per_write(monkeypatch):
+    # Three page streams, the object stream and the cross-reference stream.
+    assert compressions_while_writing(monkeypatch, small_pdf()) == 5
+
+
+def test_unpatched_pydyf_compresses_streams_twice(monkeypatch, unpatched):
+    # Page streams and the object stream again, to hash them for the /ID.
+    assert compressions_while_writing(monkeypatch, small_pdf()) == 9
+
+
+def tagged_pdf() -> bytes:
+    html = ('<html lang="en"><head><title>T</title></head><body>'
+            + "".join(f'<h1 id="h{i}">Heading {i}</h1><p><a href="#h{(i + 1) % 3}">next</a> text</p>'
+                      '<p style="break-after: page">more</p>' for i in range(3))
+            + "</body></html>")
+    return HTML(string=html).write_pdf(pdf_tags=True, pdf_identifier=b"fixed")
+
+
+def test_patched_and_unpatched_writers_give_the_same_bytes():
+    patched = tagged_pdf()
+    pdfwriter.uninstall()
+    try:
+        plain = tagged_pdf()
+    finally:
+        pdfwriter.install()
+    assert patched == plain
+    assert len(PdfReader(io.BytesIO(patched)).pages) == 3

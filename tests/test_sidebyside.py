@@ -1,0 +1,54 @@
+"""Two jobs on two cores: the results are those of running them one after the other."""
+
+import os
+
+import pytest
+
+from handbook_press import sidebyside
+
+
+def test_results_come_back_in_order_and_the_background_job_ran_in_a_child():
+    if not sidebyside.can_fork():
+        pytest.skip("one core, or no fork: the jobs run one after the other")
+    parent = os.getpid()
+    background, foreground = sidebyside.side_by_side(lambda: (os.getpid(), b"x" * 5_000_000), os.getpid)
+    child, data = background
+    assert foreground == parent and child != parent
+    assert data == b"x" * 5_000_000  # larger than a pipe's buffer: drained while the parent works
+
+
+def test_a_failing_background_job_fails_here_as_it_would_alone():
+    calls = []
+
+    def background():
+        calls.append(os.getpid())
+        raise ValueError("bad input")
+
+    with pytest.raises(ValueError, match="bad input"):
+        sidebyside.side_by_side(background, lambda: "done")
+    assert calls[-1] == os.getpid()  # the error surfaced from a run in this process
+
+
+def test_a_failing_foreground_job_stops_the_child(tmp_path):
+    if not sidebyside.can_fork():
+        pytest.skip("one core, or no fork")
+    marker = tmp_path / "finished"
+
+    def slow():
+        import time
+
+        time.sleep(3)
+        marker.write_text("finished")
+
+    def fail():
+        raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        sidebyside.side_by_side(slow, fail)
+    assert not marker.exists()
+
+
+def test_without_a_second_core_the_jobs_run_here(monkeypatch):
+    monkeypatch.setattr(sidebyside, "usable_cores", lambda: 1)
+    pid = os.getpid()
+    assert sidebyside.side_by_side(os.getpid, os.getpid) == (pid, pid)
