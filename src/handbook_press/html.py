@@ -56,6 +56,7 @@ class RenderContext:
         return {
             "part": "all",
             "page_of": None,
+            "body_sections": None,
             "meta": self.book.metadata,
             "sections": self.book.sections,
             "learning_path": derived.resolved_learning_path(self.book),
@@ -84,10 +85,13 @@ class BookHtml:
         self.template = environment(templates).get_template("pdf/book.html.j2")
         self.context = context
 
-    def render(self, part: str = "all", page_of: Callable[[Section | Chapter], str] | None = None) -> str:
+    def render(self, part: str = "all", page_of: Callable[[Section | Chapter], str] | None = None,
+               sections: list[Section] | None = None) -> str:
+        """``sections``: the body's sections to render (all by default)."""
         if part not in ("all", *BOOK_PARTS):
             raise ValueError(f"no part {part!r} in the book")
-        return self.template.render({**self.context.variables(fragment_href), "part": part, "page_of": page_of})
+        return self.template.render({**self.context.variables(fragment_href), "part": part, "page_of": page_of,
+                                     "body_sections": sections})
 
 
 def render_book_html(templates: Path, context: RenderContext) -> str:

@@ -72,9 +72,8 @@ class Geometry:
 
 
 def page_css(geometry: Geometry, book: Book) -> str:
-    """The @page geometry rules and the thumb-tab positions, for WeasyPrint."""
+    """The @page geometry rules, for WeasyPrint (the tabs: ``thumb_tab_css``)."""
     g = geometry
-    count = max(len(book.sections), 1)
     rules = [
         f"@page {{ size: {css_inches(g.trim_width)} {css_inches(g.trim_height)}; margin-top: {css_inches(g.top)}; "
         f"margin-bottom: {css_inches(g.bottom)};{' marks: crop;' if g.marks else ''} }}",
@@ -87,8 +86,14 @@ def page_css(geometry: Geometry, book: Book) -> str:
         f"bleed: {css_inches(g.bleed_top)} {css_inches(g.bleed_outside)} {css_inches(g.bleed_bottom)} {css_inches(g.bleed_inside)}; "
         f"@right-top {{ width: {css_inches(g.tab_width + g.bleed_outside)}; margin-right: {css_inches(-g.bleed_outside)}; "
         "margin-left: auto; } }",
-        f".thumb-tab {{ height: {css_inches(g.tab_height(count))}; }}",
     ]
-    for section in book.sections:
-        rules.append(f"#{section.anchor} .thumb-tab {{ padding-top: {css_inches(g.tab_offset(section.number, count))}; }}")
     return "\n".join(rules) + "\n"
+
+
+def thumb_tab_css(geometry: Geometry, position: int, count: int) -> str:
+    """The tab of the ``position``-th of ``count`` sections, on every page of a
+    document that holds that section alone (the outer margin box of each page)."""
+    g = geometry
+    tab = (f'content: ""; vertical-align: top; background: var(--tab); background-clip: content-box; '
+           f"padding-top: {css_inches(g.tab_offset(position, count))}; height: {css_inches(g.tab_height(count))};")
+    return f"@page :left {{ @left-top {{ {tab} }} }}\n@page :right {{ @right-top {{ {tab} }} }}\n"

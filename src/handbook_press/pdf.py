@@ -23,7 +23,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from . import pdfwriter
 from .html import BOOK_PARTS, BookHtml
 from .model import Book
-from .pagegeometry import Geometry, page_css
+from .pagegeometry import Geometry, page_css, thumb_tab_css
 from .sidebyside import side_by_side
 
 pdfwriter.install()
@@ -194,10 +194,19 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
             color_profiles=color_profiles, pdf_tags=True)
 
     with weasyprint_warnings() as warnings:
+        # Each section alone, opening on a recto (a blank verso before it when
+        # needed), its folios counted on from the previous section's.
+        blank = _blank_verso(lay_out)
         html_parts = {part: "" for part in BOOK_PARTS}
-        html_parts["body"] = book_html.render("body")
-        body = lay_out(html_parts["body"]) if book.sections else None
-        body_pages = body.pages if body else []
+        body_pages: list = []
+        count = len(book.sections)
+        for section in book.sections:
+            if len(body_pages) % 2:
+                body_pages.append(blank)
+            html = book_html.render("body", sections=[section])
+            html_parts["body"] += html
+            body_pages += lay_out(html, thumb_tab_css(edition.geometry, section.number, count),
+                                  f"@page :first {{ counter-reset: page {len(body_pages) + 1}; }}").pages
         first_page = _first_pages(body_pages)
 
         def page_of(node) -> str:
@@ -206,7 +215,6 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         html_parts["front"] = book_html.render("front", page_of)
         front = lay_out(html_parts["front"])
         # The body and the index open on a recto: a blank verso before them when needed.
-        blank = _blank_verso(lay_out)
         front_pages = front.pages + ([blank] if len(front.pages) % 2 else [])
         back_pages: list = []
         if book.sections:
