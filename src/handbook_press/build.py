@@ -304,7 +304,7 @@ def run_preview(paths: Paths, section_number: str | None) -> bool:
     html = render_section_preview(paths.templates, RenderContext(book, None, iso_timestamp(book.metadata.review_date)),
                                   section)
     data, warnings = render_preview(html, book, content=paths.content, templates=paths.templates,
-                                    styles=paths.styles, first_folio=first_folio)
+                                    styles=paths.styles, section_number=section.number, first_folio=first_folio)
     for message in warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
     folder = paths.build / "preview"

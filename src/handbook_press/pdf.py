@@ -253,7 +253,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
-                   first_folio: int = 1) -> tuple[bytes, list[str]]:
+                   section_number: int = 1, first_folio: int = 1) -> tuple[bytes, list[str]]:
     """Lay out one section (the reading edition's geometry), folios as in the book."""
     fetcher = ConfinedURLFetcher([content, templates, styles])
     font_config = FontConfiguration()
@@ -261,7 +261,10 @@ def render_preview(html: str, book: Book, *, content: Path, templates: Path, sty
     def sheet(**source):
         return CSS(**source, font_config=font_config, url_fetcher=fetcher)
 
-    stylesheets = [sheet(string=page_css(Geometry.for_book(book), book)), sheet(filename=str(styles / "fonts.css")),
+    geometry = Geometry.for_book(book)
+    stylesheets = [sheet(string=page_css(geometry, book)), sheet(string=thumb_tab_css(geometry, section_number,
+                                                                                      len(book.sections))),
+                   sheet(filename=str(styles / "fonts.css")),
                    sheet(filename=str(styles / "print.css")),
                    sheet(string=f"@page first-opener {{ counter-reset: page {int(first_folio)}; }}")]
     with weasyprint_warnings() as warnings:

@@ -1,0 +1,42 @@
+"""`doit preview section=N`: that section's pages as the book prints them."""
+
+import contextlib
+import io
+import re
+
+import pypdfium2 as pdfium
+
+from handbook_press.build import run_preview
+from handbook_press.pagegeometry import Geometry
+from handbook_press.reader import load_book
+
+from .books import pdf_pages
+from .conftest import CONTENT, project_paths
+
+
+def test_preview_shows_the_section_with_the_books_folios_and_its_tab(built_books):
+    book_pdf, _ = built_books
+    paths = project_paths(CONTENT, book_pdf.parent)
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "3")
+    preview = paths.build / "preview" / "section-03.pdf"
+    pages = pdf_pages(preview)
+    assert pages[0].strip().startswith("Section 3 ")
+    assert not any(re.match(r"^Section 4 ", p.strip()) for p in pages)
+    assert sorted((paths.build / "preview").glob("section-03*.png"))  # and a picture of each page
+
+    book = pdf_pages(book_pdf)
+    start = next(i for i, p in enumerate(book) if p.strip().startswith("Section 3 ") and ". ." not in p)
+    assert pages == book[start:start + len(pages)]  # the same text, folios and running heads included
+
+    book_model, _ = load_book(CONTENT)
+    geometry = Geometry.for_book(book_model)
+    count = len(book_model.sections)
+    document = pdfium.PdfDocument(str(preview))
+    for index in range(len(pages)):
+        image = document[index].render(scale=1).to_pil().convert("L")
+        edge_x = image.width - 2 if index % 2 == 0 else 1  # rectos, then versos: the outer edge
+        def dark(position):
+            y = int(72 * (geometry.top + geometry.tab_offset(position, count) + geometry.tab_height(count) / 2))
+            return image.getpixel((edge_x, y)) < 128
+        assert dark(3) and not dark(2) and not dark(4), index
