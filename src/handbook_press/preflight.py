@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Any, Iterable, Literal
 
 from pypdf import PdfReader
-from pypdf.generic import ArrayObject, ContentStream, DictionaryObject, IndirectObject, NameObject, StreamObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
+from .contentstream import operations_of
 from .profiles import PrintProfile, Rule, get_profile, gutter_for, page_box_size, page_range
 
 Status = Literal["pass", "warn", "fail"]
@@ -393,7 +394,7 @@ class _Scanner:
             scan.errors.append(f"content stream unreadable: {error}")
             return scan
         if contents is not None:
-            self._run(contents.operations, resources, _State(), scan, depth=0, seen=set())
+            self._run(operations_of(contents, self.reader), resources, _State(), scan, depth=0, seen=set())
         return scan
 
     def _run(self, operations, resources, state: _State, scan: PageScan, depth: int, seen: set) -> None:
@@ -603,7 +604,7 @@ class _Scanner:
         try:
             operations = self._forms.get(key)
             if operations is None:
-                operations = ContentStream(form, self.reader).operations
+                operations = operations_of(form, self.reader)
                 if form.indirect_reference is not None:
                     self._forms[key] = operations
         except Exception as error:  # noqa: BLE001
@@ -1130,6 +1131,13 @@ def _check_safe_area(data: bytes, reader: PdfReader, profile: PrintProfile, page
             textpage = page.get_textpage()
             hit = 0
             try:
+                # The page's text runs first: when they all lie in the safe area, so do
+                # their glyphs, and the glyph-by-glyph pass (a C call per glyph) is not needed.
+                t = GLYPH_TOLERANCE_PT
+                runs = [textpage.get_rect(i) for i in range(textpage.count_rects())]
+                if all(x0 >= safe[0] - t and y0 >= safe[1] - t and x1 <= safe[2] + t and y1 <= safe[3] + t
+                       for x0, y0, x1, y1 in runs):
+                    continue
                 for char in range(textpage.count_chars()):
                     code = pdfium_c.FPDFText_GetUnicode(textpage.raw, char)
                     if code == 0 or chr(code).isspace() or pdfium_c.FPDFText_IsGenerated(textpage.raw, char) == 1:
