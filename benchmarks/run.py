@@ -631,6 +631,14 @@ def write_report(bench: Bench, path: Path, final: bool) -> None:
         lines.append(f"| {g['goal']} | x{g['scale']} | {g['measured']} | {g['target']} | {verdict} |")
     lines.append("")
 
+    gaps = HERE / "gaps.md"
+    if gaps.exists() and any(g["met"] is False for g in goals(bench)):
+        # Written by people from earlier runs' profiles, not measured here: read it beside the table above.
+        lines += ["## What would close the gaps", "",
+                  "From [benchmarks/gaps.md](benchmarks/gaps.md), written from the profiles of this "
+                  "and earlier runs; the numbers above are this run's.", "",
+                  gaps.read_text(encoding="utf-8").strip(), ""]
+
     issues = observed_issues(bench)
     if issues:
         lines += ["## What the runs showed about the build", ""] + [f"- {issue}" for issue in issues] + [""]
