@@ -52,3 +52,42 @@ def test_without_a_second_core_the_jobs_run_here(monkeypatch):
     monkeypatch.setattr(sidebyside, "usable_cores", lambda: 1)
     pid = os.getpid()
     assert sidebyside.side_by_side(os.getpid, os.getpid) == (pid, pid)
+
+
+def test_the_child_dies_with_a_killed_parent(tmp_path):
+    """A build killed while writing leaves no process behind finishing a PDF nobody will read."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not sidebyside.can_fork() or not os.path.exists("/proc/self/stat"):
+        pytest.skip("one core, no fork, or not Linux")
+    pids = tmp_path / "child.pid"
+    script = (
+        "import os, time\n"
+        "from handbook_press import sidebyside\n"
+        f"def slow():\n    open({str(pids)!r}, 'w').write(str(os.getpid())); time.sleep(30)\n"
+        "sidebyside.side_by_side(slow, lambda: time.sleep(30))\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script])
+    for _ in range(100):
+        if pids.exists() and pids.read_text():
+            break
+        time.sleep(0.1)
+    child = int(pids.read_text())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    def alive(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is dead, waiting to be reaped
+        except FileNotFoundError:
+            return False
+
+    for _ in range(50):
+        if not alive(child):
+            return
+        time.sleep(0.1)
+    os.kill(child, signal.SIGKILL)
+    pytest.fail("the child outlived its parent")

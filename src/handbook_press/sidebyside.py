@@ -31,6 +31,18 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and usable_cores() > 1 and threading.active_count() == 1
 
 
+def _die_with(parent: int) -> None:
+    """In the child: be killed with the build (Ctrl-C, SIGKILL) rather than finish a write nobody reads."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG, Linux only
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _read_all(fd: int, into: list[bytes]) -> None:
     with os.fdopen(fd, "rb", closefd=False) as pipe:
         into.append(pipe.read())
@@ -46,10 +58,12 @@ def side_by_side(background: Callable[[], A], foreground: Callable[[], B]) -> tu
     if not can_fork():
         return background(), foreground()
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
         status = 1
         try:
+            _die_with(parent)
             os.close(read_end)
             payload = pickle.dumps(background(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:
