@@ -9,6 +9,7 @@ which the reader produced with raw HTML disabled.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -52,6 +53,15 @@ class RenderContext:
     version: str | None
     timestamp: str  # ISO 8601, from SOURCE_DATE_EPOCH
 
+    @cached_property
+    def derived_lists(self) -> dict:
+        # Once per book: the EPUB renders one document per section from the same context.
+        return {
+            "learning_path": derived.resolved_learning_path(self.book),
+            "new_entries": derived.whats_new(self.book),
+            "index_entries": derived.tools_index(self.book),
+        }
+
     def variables(self, href: Callable[[Section | Chapter], str]) -> dict:
         return {
             "part": "all",
@@ -59,9 +69,7 @@ class RenderContext:
             "body_sections": None,
             "meta": self.book.metadata,
             "sections": self.book.sections,
-            "learning_path": derived.resolved_learning_path(self.book),
-            "new_entries": derived.whats_new(self.book),
-            "index_entries": derived.tools_index(self.book),
+            **self.derived_lists,
             "version": self.version,
             "timestamp": self.timestamp,
             "href": href,
