@@ -122,3 +122,26 @@ def test_epubcheck_and_ace_report_nothing_blocking(built_books):
         pytest.skip("Node.js is absent: DAISY Ace cannot run here")
     findings = validate.ace(built_books[1])
     assert validate.failing(findings) == [], [str(f) for f in findings]
+
+
+def test_the_derived_lists_are_computed_once_per_book(monkeypatch):
+    """One EPUB document per section renders from one context: the index of tools,
+    what's new and the learning path are derived once, not once per document
+    (at x10 that was most of the EPUB step)."""
+    from handbook_press import derived
+    from handbook_press.epub import build_epub
+    from handbook_press.reader import load_book
+
+    from .conftest import CONTENT, ROOT
+
+    calls = []
+    for name in ("tools_index", "whats_new", "resolved_learning_path"):
+        real = getattr(derived, name)
+        monkeypatch.setattr(derived, name, lambda book, real=real, name=name: calls.append(name) or real(book))
+    book, _ = load_book(CONTENT)
+    assert len(book.sections) > 1
+    build_epub(book, templates=ROOT / "templates", styles=ROOT / "styles", content=CONTENT, version=None)
+    counts = {name: calls.count(name) for name in set(calls)}
+    assert set(counts) == {"resolved_learning_path", "tools_index", "whats_new"}
+    # once to plan the documents (is there a what's new, an index?), once to render them
+    assert max(counts.values()) <= 2, counts
