@@ -185,7 +185,9 @@ class Bench:
 
     def repeats_for(self, scale: int) -> int:
         if self.args.repeat:
-            return self.args.repeat
+            counts = [int(n) for n in str(self.args.repeat).split(",")]
+            scales = [int(n) for n in self.args.scales.split(",")]
+            return counts[scales.index(scale)] if len(counts) > 1 else counts[0]
         return 1 if scale >= 50 else 3
 
     # -- one scale
@@ -700,8 +702,9 @@ def observed_issues(bench: Bench) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="1,10,50", help="comma-separated scales (default 1,10,50)")
-    parser.add_argument("--repeat", type=int, default=0,
-                        help="runs of each measurement (default 3 at scales below 50, 1 at 50 and above)")
+    parser.add_argument("--repeat", default="",
+                        help="runs of each measurement: N, or one N per scale (3,1,1); "
+                             "default 3 at scales below 50, 1 at 50 and above")
     parser.add_argument("--out", default="BENCHMARKS.md", help="the report, relative to the repository (default BENCHMARKS.md)")
     parser.add_argument("--profile", action="store_true", help="cProfile our slow step for each goal not met")
     parser.add_argument("--profile-scale", type=int, default=0, help="scale to profile at (default: the smallest run)")
