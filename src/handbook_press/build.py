@@ -181,7 +181,6 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
         return False
     started = time.perf_counter()
     book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
-    body_anchor = book.sections[0].anchor if book.sections else "contents"
     pages, result = profile.min_pages, None
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
         # The gutter depends on the final page count: lay out again when the
@@ -207,7 +206,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(page_map_path(paths, slug),
-                 pagemap.to_json(pagemap.build_page_map(result.html, result.page_anchors, body_anchor)))
+                 pagemap.to_json(pagemap.build_page_map(result.html, result.page_anchors, result.body_start)))
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
     _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")

@@ -71,7 +71,7 @@ class Geometry:
         return self.text_height / count * 0.85
 
 
-def page_css(geometry: Geometry, book: Book) -> str:
+def page_css(geometry: Geometry) -> str:
     """The @page geometry rules, for WeasyPrint (the tabs: ``thumb_tab_css``)."""
     g = geometry
     rules = [

@@ -38,13 +38,13 @@ def folio(index: int, body_start: int) -> str:
     return roman(index + 1) if index < body_start else str(index - body_start + 1)
 
 
-def build_page_map(html: str, page_anchors: list[set[str]], body_anchor: str) -> list[PrintPage]:
-    """``page_anchors[i]`` holds the ids with a box on page i.
+def build_page_map(html: str, page_anchors: list[set[str]], body_start: int) -> list[PrintPage]:
+    """``page_anchors[i]`` holds the ids with a box on page i; arabic folios
+    start at page ``body_start``.
 
     A box split over pages is on each of them; it begins on the first.
     """
     order = {name: position for position, name in enumerate(ID.findall(html))}
-    body_start = next(i for i, anchors in enumerate(page_anchors) if body_anchor in anchors)
     pages, seen = [], set()
     for index, anchors in enumerate(page_anchors):
         known = [a for a in anchors if a in order and a not in seen]

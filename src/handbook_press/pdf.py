@@ -79,6 +79,7 @@ class PdfResult:
     reading_data: bytes
     pages: int  # of the print interior (an even count when the profile asks)
     page_anchors: list[set[str]]  # ids with a box on each page
+    body_start: int  # index of the first page of the body (folio 1)
     html: str  # the parts laid out, front, body, back: their ids in reading order
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
@@ -180,7 +181,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     def sheet(**source):
         return CSS(**source, font_config=font_config, url_fetcher=fetcher, color_profiles=color_profiles)
 
-    geometry_css = page_css(edition.geometry, book)
+    geometry_css = page_css(edition.geometry)
     stylesheets = [sheet(string=geometry_css), sheet(filename=str(styles / "fonts.css")),
                    sheet(filename=str(styles / "print.css")), sheet(filename=str(styles / "print-interior.css"))]
     if edition.output_intent_icc:
@@ -216,18 +217,15 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         front = lay_out(html_parts["front"])
         # The body and the index open on a recto: a blank verso before them when needed.
         front_pages = front.pages + ([blank] if len(front.pages) % 2 else [])
-        back_pages: list = []
-        if book.sections:
-            gap = [blank] if len(body_pages) % 2 else []
-            first_index_folio = len(body_pages) + len(gap) + 1
-            html_parts["back"] = book_html.render("back", page_of)
-            back = lay_out(html_parts["back"],
-                           f"@page :first {{ counter-reset: page {first_index_folio}; }}")
-            if back.pages and back.pages[0].anchors:  # an empty back matter lays out as one empty page
-                back_pages = gap + back.pages
+        # handbook.yaml lists at least one section (the reader refuses an empty list).
+        gap = [blank] if len(body_pages) % 2 else []
+        html_parts["back"] = book_html.render("back", page_of)
+        back = lay_out(html_parts["back"], f"@page :first {{ counter-reset: page {len(body_pages) + len(gap) + 1}; }}")
+        # No tools to index: the back matter lays out as one empty page, left out.
+        back_pages = gap + back.pages if back.pages[0].anchors else []
         document = front.copy(front_pages + body_pages + back_pages)
         page_anchors = [set(page.anchors) for page in document.pages]
-        body_start = len(front_pages) if body_pages else 0
+        body_start = len(front_pages)
         if edition.even_pages and len(document.pages) % 2:
             # Printers bind an even number of pages: end on a blank verso.
             print_document = document.copy(document.pages + [blank])
@@ -248,7 +246,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
 
         (printed, print_warnings), reading = side_by_side(write_print, write_reading)
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
-    return PdfResult(printed, reading, len(print_document.pages), page_anchors,
+    return PdfResult(printed, reading, len(print_document.pages), page_anchors, body_start,
                      "".join(html_parts[part] for part in BOOK_PARTS), messages, list(fetcher.refused))
 
 
@@ -262,7 +260,7 @@ def render_preview(html: str, book: Book, *, content: Path, templates: Path, sty
         return CSS(**source, font_config=font_config, url_fetcher=fetcher)
 
     geometry = Geometry.for_book(book)
-    stylesheets = [sheet(string=page_css(geometry, book)), sheet(string=thumb_tab_css(geometry, section_number,
+    stylesheets = [sheet(string=page_css(geometry)), sheet(string=thumb_tab_css(geometry, section_number,
                                                                                       len(book.sections))),
                    sheet(filename=str(styles / "fonts.css")),
                    sheet(filename=str(styles / "print.css")),
