@@ -12,8 +12,8 @@ from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
 from handbook_press import build
-from handbook_press.html import template_files
-from handbook_press.sectioncache import book_cache_path, listed_sections, section_cache_path
+from handbook_press.sectioncache import book_cache_path, section_cache_path
+from handbook_press.taskinputs import section_listing, template_files
 
 DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
 
@@ -24,7 +24,8 @@ STRICT = get_var("strict", "0") not in ("0", "", "no", "false")
 VERSION = get_var("version", None)
 PROFILE = get_var("profile", "kdp")
 PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
-SLUG = build.output_slug(CONTENT)
+LISTING = section_listing(CONTENT, BUILD)  # handbook.yaml read once (remembered in build/cache)
+SLUG = LISTING.slug
 
 
 def _reported(function):
@@ -43,7 +44,7 @@ def _files(folder: Path, pattern: str = "*") -> list[str]:
 
 SOURCES = _files(CONTENT)
 METADATA = str(CONTENT / "handbook.yaml")
-SECTIONS = listed_sections(CONTENT)  # (key, file) of each section file
+SECTIONS = LISTING.sections  # (key, file) of each section file
 SECTION_CACHES = [str(section_cache_path(BUILD, key)) for key, _ in SECTIONS]
 BOOK_CACHE = str(book_cache_path(BUILD))
 # Files the books embed besides the text (images): the text reaches them through the model.
@@ -74,17 +75,33 @@ def task_check():
     }
 
 
+PDF_TEMPLATES = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
+PAGE_MAP = str(BUILD / f"{SLUG}.pages.json")
+
+
 def task_pdf():
-    """Lay the book out once: the reading edition build/<slug>.pdf, the page map, the print interior.
+    """Lay the book out once: the reading edition build/<slug>.pdf and the print interior.
 
     The layout uses the print geometry of profile=NAME (kdp by default); the print interior
     waits in build/cache for the print task's preflight."""
-    templates = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
     return {
         "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE, True])],
-        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + _files(PATHS.styles),
-        "targets": [str(BUILD / f"{SLUG}.pdf"), str(BUILD / f"{SLUG}.pages.json"),
-                    str(build.unchecked_print_path(PATHS, SLUG))],
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + PDF_TEMPLATES + _files(PATHS.styles),
+        "targets": [str(BUILD / f"{SLUG}.pdf"), str(build.unchecked_print_path(PATHS, SLUG))],
+        "uptodate": [config_changed(PRINT_CONFIG)],
+        "clean": True,
+    }
+
+
+def task_pagemap():
+    """Where each printed page begins (build/<slug>.pages.json), for the EPUB's page list.
+
+    Taken from the PDF task's layout; only sections changed since the last PDF are laid out
+    again (without drawing), so that an edit reaches the EPUB without the whole PDF."""
+    return {
+        "actions": [(_reported(build.build_page_map), [PATHS, VERSION, STRICT, PROFILE, True])],
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + PDF_TEMPLATES + _files(PATHS.styles),
+        "targets": [PAGE_MAP],
         "uptodate": [config_changed(PRINT_CONFIG)],
         "clean": True,
     }
@@ -126,7 +143,7 @@ def task_proof():
     """Render the print interior's spreads to a contact sheet (build/<slug>-proof.png) and one spread."""
     return {
         "actions": [(_reported(build.run_proof), [PATHS, SLUG])],
-        "file_dep": [str(BUILD / f"{SLUG}-print.pdf")],
+        "file_dep": [str(BUILD / f"{SLUG}-print.pdf"), PAGE_MAP],
         "targets": [str(BUILD / f"{SLUG}-proof.png"), str(BUILD / f"{SLUG}-spread.png")],
         "clean": True,
     }
@@ -165,9 +182,8 @@ def task_epub():
     styles = [str(PATHS.styles / "epub.css")]
     return {
         "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT, True])],
-        # The page list follows the print layout: the PDF task writes the page map.
-        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + styles
-        + [str(BUILD / f"{SLUG}.pages.json"), str(build.cover_image_path(PATHS))],
+        # The page list follows the print layout (the page map).
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + styles + [PAGE_MAP, str(build.cover_image_path(PATHS))],
         "targets": [str(BUILD / f"{SLUG}.epub")],
         "uptodate": [config_changed(CONFIG)],
         "clean": True,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from handbook_press.build import Paths, build_epub, build_pdf
+from handbook_press.build import Paths, build_epub, build_page_map, build_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
@@ -28,6 +28,7 @@ def built_books(tmp_path_factory):
     messages = io.StringIO()
     with contextlib.redirect_stderr(messages):
         assert build_pdf(paths)
+        assert build_page_map(paths)
         assert build_epub(paths)
     (out / "build-messages.txt").write_text(messages.getvalue())
     return out / "mlops-handbook.pdf", out / "mlops-handbook.epub"

@@ -20,22 +20,55 @@ def test_nothing_changed_means_nothing_rebuilt_and_one_section_rebuilds_alone(tm
     assert first.returncode == 0, first.stderr
     ran, _ = tasks(first.stdout)
     sections = {t for t in ran if t.startswith("sections:")}
-    assert len(sections) == 16 and {"check", "pdf", "print", "cover", "epub"} <= ran
+    assert len(sections) == 16 and {"check", "pdf", "print", "pagemap", "cover", "epub"} <= ran
+    # the page map came from the PDF's layout: nothing laid out twice
+    assert re.search(r"mapped \d+ pages in .*: 0 of 18 parts laid out here", first.stderr), first.stderr
 
     again = run_doit(*args, cwd=tmp_path, keep_state=True)
     ran, skipped = tasks(again.stdout)
     assert ran == set(), again.stdout
-    assert sections | {"check", "pdf", "print", "cover", "epub"} <= skipped
+    assert sections | {"check", "pdf", "print", "pagemap", "cover", "epub"} <= skipped
 
     section = content / "sections" / "model-development.md"
     section.write_text(section.read_text() + "Chapter 99: A Chapter Added Here\nIts one topic\n")
     edited = run_doit(*args, cwd=tmp_path, keep_state=True)
     assert edited.returncode == 0, edited.stderr
     ran, skipped = tasks(edited.stdout)
-    assert ran == {"sections:sections__model-development.md", "check", "pdf", "print", "epub"}
+    assert ran == {"sections:sections__model-development.md", "check", "pdf", "print", "pagemap", "epub"}
     assert sections - {"sections:sections__model-development.md"} <= skipped and "cover" in skipped
     # the edit reached the books: the new chapter is chapter 15, and later ones moved on
     from .books import open_epub
 
     text = open_epub(tmp_path / "build" / "mlops-handbook.epub").text()
     assert "Chapter 15 A Chapter Added Here" in text and "Chapter 74 General AI Operations" in text
+
+
+def test_an_edit_reaches_the_epub_without_the_pdf(tmp_path):
+    """`doit epub` after an edit lays out the edited section for the page map (a few
+    parts at most, never the book) and does not wait for the PDF; its page map is the
+    one the PDF's layout gives once the PDF is built."""
+    content = copy_content(tmp_path / "content")
+    build = tmp_path / "build"
+    args = (f"content={content}", f"build={build}")
+    assert run_doit(*args, cwd=tmp_path, keep_state=True).returncode == 0
+
+    section = content / "sections" / "model-deployment.md"
+    section.write_text(section.read_text() + "\n" + "A paragraph added while editing, long enough to move a line. " * 40
+                       + "\n")
+    edited = run_doit(*args, "epub", cwd=tmp_path, keep_state=True)
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    ran, _ = tasks(edited.stdout)
+    assert ran == {"sections:sections__model-deployment.md", "check", "pagemap", "epub"}
+    [laid_out] = [int(n) for n in re.findall(r": (\d+) of 18 parts laid out here", edited.stderr)]
+    assert 1 <= laid_out <= 3  # the section, and the contents and index if its folios moved
+    from .books import open_epub
+
+    assert "A paragraph added while editing" in open_epub(build / "mlops-handbook.epub").text()
+    epub_map = (build / "mlops-handbook.pages.json").read_text()
+
+    # The PDF, built now, lays the book out as the page map said.
+    assert run_doit(*args, "pdf", cwd=tmp_path, keep_state=True).returncode == 0
+    assert run_doit("forget", *args, "pagemap", cwd=tmp_path, keep_state=True).returncode == 0
+    again = run_doit(*args, "pagemap", cwd=tmp_path, keep_state=True)
+    assert ": 0 of 18 parts laid out here" in again.stderr, again.stdout + again.stderr
+    assert (build / "mlops-handbook.pages.json").read_text() == epub_map

@@ -3,7 +3,7 @@ whatever characters its titles hold are printed as written."""
 
 import pytest
 
-from handbook_press.build import build_epub, build_pdf, run_check
+from handbook_press.build import build_epub, build_page_map, build_pdf, run_check
 from handbook_press.outline import import_outline
 
 from .books import body_start, open_epub, pdf_pages
@@ -59,7 +59,7 @@ def other(tmp_path_factory):
     diagnostics = import_outline(root / "outline.txt", root / "content", title="Ünïcode & <Handbook>", slug="other")
     paths = project_paths(root / "content", root / "build")
     assert run_check(paths.content, paths.build)
-    assert build_pdf(paths) and build_epub(paths)
+    assert build_pdf(paths) and build_page_map(paths) and build_epub(paths)
     return root, diagnostics
 
 

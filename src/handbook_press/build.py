@@ -81,14 +81,6 @@ def _metadata_or_fail(paths: Paths):
     return loaded[0]
 
 
-def output_slug(content: Path) -> str:
-    """The handbook's slug, for naming outputs when doit lists tasks; a fallback if unreadable."""
-    from .reader import read_metadata
-
-    loaded = read_metadata(Path(content), Diagnostics())
-    return loaded[0].slug if loaded else "handbook"
-
-
 def cache_section_action(content: Path, build: Path, key: str) -> bool:
     from .sectioncache import cache_section
 
@@ -162,54 +154,138 @@ def unchecked_print_path(paths: Paths, slug: str) -> Path:
     return paths.build / "cache" / f"{slug}-print.unchecked.pdf"
 
 
+def layout_records_path(paths: Paths) -> Path:
+    return paths.build / "cache" / "layout.json"
+
+
+def _settled_layout(book: Book, profile, lay_out):
+    """``lay_out(edition)`` -> (result, print pages), with the profile's geometry
+    for the book's page count: the gutter depends on the final count, so lay
+    out again when the count moves it to another band (it settles at once in
+    practice). Starts from the profile's fewest pages, so that the same
+    sources always settle on the same geometry."""
+    from .paging import PrintEdition
+
+    pages, result, edition = profile.min_pages, None, None
+    for _ in range(4):
+        geometry = print_geometry(book, profile, pages)
+        edition = PrintEdition(geometry, pdf_variant=profile.pdf_variant,
+                               output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
+                               links=profile.allow_annotations, bookmarks=profile.allow_outlines,
+                               even_pages=profile.even_pages)
+        result, pages = lay_out(edition)
+        if print_geometry(book, profile, pages) == geometry:
+            break
+    return edition, result
+
+
+def _refused(paths: Paths, urls: list[str]) -> bool:
+    for url in urls:
+        _say(f"{display_path(paths.content)}:1: error[unsafe-url]: the renderer was asked for {url!r}, "
+             "which is outside the project; nothing was written")
+    return bool(urls)
+
+
+def _profile_or_fail(profile_name: str, task: str):
+    from .profiles import PROFILES, get_profile
+
+    if profile_name not in PROFILES:
+        _say(f"{task}: unknown print profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
+        return None
+    return get_profile(profile_name)
+
+
 def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp",
               cached: bool = False) -> bool:
     """Lay the book out once, with the print profile's geometry, and write from
-    that one layout the reading edition, the page map the EPUB's page list
-    follows, and the print interior waiting for preflight (`publish_print`)."""
+    that one layout the reading edition and the print interior waiting for
+    preflight (`publish_print`); record what each part's pages hold, for the
+    page map (`build_page_map`)."""
     from .html import BookHtml, RenderContext
-    from .pdf import PrintEdition, render_pdf
-    from .profiles import PROFILES, get_profile
+    from .paging import LayoutRecords, environment_key
+    from .pdf import render_pdf
     from .timestamps import iso_timestamp, source_date_epoch
 
-    if profile_name not in PROFILES:
-        _say(f"pdf: unknown print profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
-        return False
-    profile = get_profile(profile_name)
-    book = _book_or_fail(paths, strict, cached)
+    profile = _profile_or_fail(profile_name, "pdf")
+    book = _book_or_fail(paths, strict, cached) if profile else None
     if book is None:
         return False
     started = time.perf_counter()
     book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
-    pages, result = profile.min_pages, None
+
+    def lay_out(edition):
+        records = LayoutRecords(environment_key(edition, styles=paths.styles, content=paths.content))
+        result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
+                            edition=edition, records=records)
+        return (result, records), result.pages
+
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
-        # The gutter depends on the final page count: lay out again when the
-        # count moves it to another band (it settles at once in practice).
-        for _ in range(4):
-            geometry = print_geometry(book, profile, pages)
-            edition = PrintEdition(geometry, pdf_variant=profile.pdf_variant,
-                                   output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
-                                   links=profile.allow_annotations, bookmarks=profile.allow_outlines,
-                                   even_pages=profile.even_pages)
-            result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                                edition=edition)
-            if print_geometry(book, profile, result.pages) == geometry:
-                break
-            pages = result.pages
+        _, (result, records) = _settled_layout(book, profile, lay_out)
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
-    if result.refused_urls:
-        for url in result.refused_urls:
-            _say(f"{display_path(paths.content)}:1: error[unsafe-url]: the renderer was asked for {url!r}, "
-                 "which is outside the project; nothing was written")
+    if _refused(paths, result.refused_urls):
         return False
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
-    write_atomic(page_map_path(paths, slug),
-                 pagemap.to_json(pagemap.build_page_map(result.html, result.page_anchors, result.body_start)))
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
+    records.save(layout_records_path(paths), result.pages)
     _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
+    return True
+
+
+def build_page_map(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp",
+                   cached: bool = False) -> bool:
+    """Write where each printed page begins (build/<slug>.pages.json), for the EPUB's page list.
+
+    The pages are those of the PDF task's layout, assembled from its records
+    (`paging.LayoutRecords`): only parts the PDF task has not laid out as they
+    are now (an edited section, or everything before the first PDF) are laid
+    out here, and nothing is drawn or written but the map."""
+    from .html import BookHtml, RenderContext
+    from .paging import BLANK_PAGE, LayoutRecords, assemble, environment_key
+    from .timestamps import iso_timestamp
+
+    profile = _profile_or_fail(profile_name, "pagemap")
+    book = _book_or_fail(paths, strict, cached) if profile else None
+    if book is None:
+        return False
+    started = time.perf_counter()
+    book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+    records_path = layout_records_path(paths)
+
+    def lay_out_book(edition):
+        records = LayoutRecords.load(records_path, environment_key(edition, styles=paths.styles,
+                                                                   content=paths.content))
+        typesetter = []  # made at the first part without a record (WeasyPrint's import and fonts)
+
+        def lay_out(html: str, css: str, first_folio: int | None):
+            part = records.get(html, css)
+            if part is None:
+                if not typesetter:
+                    from .pdf import Typesetter
+
+                    typesetter.append(Typesetter(edition, content=paths.content, templates=paths.templates,
+                                                 styles=paths.styles))
+                part = typesetter[0].lay_out(html, css, first_folio)
+                records.put(html, css, part)
+            return part
+
+        # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
+        laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
+        refused = typesetter[0].fetcher.refused if typesetter else []
+        return (laid, records, refused), laid.print_page_count(edition.even_pages)
+
+    _, (laid, records, refused) = _settled_layout(book, profile, lay_out_book)
+    if _refused(paths, refused):
+        return False
+    pages = pagemap.build_page_map(laid.html, [set(page.anchors) for page in laid.pages], laid.body_start)
+    write_atomic(page_map_path(paths, book.metadata.slug), pagemap.to_json(pages))
+    if records.missed:
+        records.save(records_path, laid.print_page_count(profile.even_pages))
+    _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {records.missed} of "
+         f"{len(records.used)} parts laid out here, the others as the PDF task laid them out; "
+         f"wrote {display_path(page_map_path(paths, book.metadata.slug))}")
     return True
 
 
@@ -473,6 +549,7 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
     # As under doit: the check step reads and saves the model once; every asset renders from it.
     if not (run_check(paths.content, work.build, cached=True)
             and build_pdf(work, version, False, profile_name, cached=True) and publish_print(work, profile_name)
+            and build_page_map(work, version, False, profile_name, cached=True)
             and build_epub(work, version, cached=True)):
         return False
     problems = validate.failing(validate.epubcheck(work.build / f"{slug}.epub"))

@@ -28,23 +28,6 @@ def environment(templates: Path) -> jinja2.Environment:
     )
 
 
-def template_files(templates: Path, name: str) -> list[Path]:
-    """``name`` and every template it imports, extends or includes (for doit's file_dep)."""
-    import jinja2.meta
-
-    env = environment(templates)
-    seen: list[str] = []
-    todo = [name]
-    while todo:
-        current = todo.pop()
-        if current in seen:
-            continue
-        seen.append(current)
-        source = env.loader.get_source(env, current)[0]
-        todo.extend(t for t in jinja2.meta.find_referenced_templates(env.parse(source)) if t)
-    return [templates / t for t in sorted(seen)]
-
-
 @dataclass(frozen=True)
 class RenderContext:
     """Everything a template may use, derived from the book once."""

@@ -21,9 +21,10 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from . import pdfwriter
-from .html import BOOK_PARTS, BookHtml
+from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
+from .paging import LayoutRecords, PrintEdition, assemble, output_intent_css
 from .sidebyside import side_by_side
 
 pdfwriter.install()
@@ -90,18 +91,6 @@ def pdf_identifier(book: Book, part: str = "") -> bytes:
     return hashlib.md5(f"{book.metadata.identifier}{part}".encode("utf-8")).hexdigest().encode("ascii")
 
 
-@dataclass(frozen=True)
-class PrintEdition:
-    """What the print interior asks of the one layout (from a print profile)."""
-
-    geometry: Geometry
-    pdf_variant: str | None = None
-    output_intent_icc: str | None = None  # file in styles/, for PDF/X
-    links: bool = False
-    bookmarks: bool = False
-    even_pages: bool = False
-
-
 def _labels(pdf, body_start: int) -> None:
     """PDF page labels that match the printed folios: i, ii, … then 1, 2, …"""
     import pydyf
@@ -110,13 +99,6 @@ def _labels(pdf, body_start: int) -> None:
     if body_start > 0:
         numbers.extend([body_start, pydyf.Dictionary({"S": "/D"})])
     pdf.catalog["PageLabels"] = pydyf.Dictionary({"Nums": numbers})
-
-
-def _blank_verso(lay_out):
-    """A blank left page, as WeasyPrint makes one before a recto: the verso's
-    geometry and bleed, and the @page :blank style (no folio, head or tab)."""
-    pages = lay_out('<html><body><p>&#8203;</p><p style="break-before: right">&#8203;</p></body></html>').pages
-    return pages[1]
 
 
 def _pages(pdf):
@@ -151,84 +133,74 @@ def _reading_finisher(body_start: int):
     return finish
 
 
-def _first_pages(pages) -> dict[str, int]:
-    """Index of the first page each anchor is on (a split box repeats its anchor on later pages)."""
-    first: dict[str, int] = {}
-    for index, page in enumerate(pages):
-        for anchor in page.anchors:
-            first.setdefault(anchor, index)
-    return first
+class Typesetter:
+    """WeasyPrint set up for one edition: the confined fetcher, the fonts and the
+    stylesheets, shared by every part laid out (parsed once)."""
+
+    def __init__(self, edition: PrintEdition, *, content: Path, templates: Path, styles: Path):
+        self.content = content
+        self.fetcher = ConfinedURLFetcher([content, templates, styles])
+        self.font_config = FontConfiguration()
+        self.color_profiles: dict = {}
+        self.stylesheets = [self._sheet(string=page_css(edition.geometry))]
+        self.stylesheets += [self._sheet(filename=str(styles / name))
+                             for name in ("fonts.css", "print.css", "print-interior.css")]
+        if edition.output_intent_icc:  # its src is relative to styles/
+            self.stylesheets.append(self._sheet(string=output_intent_css(edition.output_intent_icc),
+                                                base_url=str(styles.resolve()) + "/"))
+
+    def _sheet(self, **source) -> CSS:
+        return CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher,
+                   color_profiles=self.color_profiles)
+
+    def lay_out(self, html: str, css: str = "", first_folio: int | None = None):
+        """The part's WeasyPrint document; ``first_folio`` numbers its first page."""
+        extra = [css] if css else []
+        if first_folio is not None:
+            extra.append(f"@page :first {{ counter-reset: page {first_folio}; }}")
+        return HTML(string=html, base_url=str(self.content.resolve()) + "/", url_fetcher=self.fetcher).render(
+            font_config=self.font_config, stylesheets=self.stylesheets + [self._sheet(string=c) for c in extra],
+            color_profiles=self.color_profiles, pdf_tags=True)
+
+    def blank_verso(self):
+        """A blank left page, as WeasyPrint makes one before a recto: the verso's
+        geometry and bleed, and the @page :blank style (no folio, head or tab)."""
+        return self.lay_out('<html><body><p>&#8203;</p><p style="break-before: right">&#8203;</p></body></html>'
+                            ).pages[1]
 
 
 def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Path, styles: Path,
-               edition: PrintEdition | None = None) -> PdfResult:
+               edition: PrintEdition | None = None, records: LayoutRecords | None = None) -> PdfResult:
     """Lay the book out once and write both PDFs from that layout.
 
-    The body is laid out first, alone: its folios (1, 2, … from its first page)
-    do not depend on the front matter, so the contents, learning path, what's
-    new and index are then laid out with their page numbers as text. Nothing is
-    laid out twice, where CSS target-counter() makes WeasyPrint lay out again
-    every page that shows a number it did not know yet (and compare every
-    target with every reference, which grows with the square of the book).
+    The body is laid out first, a section at a time: its folios (1, 2, … from
+    its first page) do not depend on the front matter, so the contents,
+    learning path, what's new and index are then laid out with their page
+    numbers as text (`paging.assemble`). Nothing is laid out twice, where CSS
+    target-counter() makes WeasyPrint lay out again every page that shows a
+    number it did not know yet (and compare every target with every
+    reference, which grows with the square of the book). ``records`` gets the
+    anchors of every part's pages, for the page-map task.
     The print interior gets the profile's bleed, PDF/X flavour and stripping;
     the reading edition keeps links, bookmarks and tags and is cropped to the trim.
     """
     edition = edition or PrintEdition(Geometry.for_book(book))
-    fetcher = ConfinedURLFetcher([content, templates, styles])
-    font_config = FontConfiguration()
-    color_profiles: dict = {}
+    setter = Typesetter(edition, content=content, templates=templates, styles=styles)
 
-    def sheet(**source):
-        return CSS(**source, font_config=font_config, url_fetcher=fetcher, color_profiles=color_profiles)
-
-    geometry_css = page_css(edition.geometry)
-    stylesheets = [sheet(string=geometry_css), sheet(filename=str(styles / "fonts.css")),
-                   sheet(filename=str(styles / "print.css")), sheet(filename=str(styles / "print-interior.css"))]
-    if edition.output_intent_icc:
-        stylesheets.append(sheet(string=f'@color-profile device-cmyk {{ src: url("{edition.output_intent_icc}"); '
-                                 "components: cyan, magenta, yellow, black; }",
-                                 base_url=str(styles.resolve()) + "/"))
-
-    def lay_out(html: str, *extra_css: str):
-        return HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).render(
-            font_config=font_config, stylesheets=stylesheets + [sheet(string=css) for css in extra_css],
-            color_profiles=color_profiles, pdf_tags=True)
+    def lay_out(html: str, css: str, first_folio: int | None):
+        part = setter.lay_out(html, css, first_folio)
+        if records is not None:
+            records.put(html, css, part)
+        return part
 
     with weasyprint_warnings() as warnings:
-        # Each section alone, opening on a recto (a blank verso before it when
-        # needed), its folios counted on from the previous section's.
-        blank = _blank_verso(lay_out)
-        html_parts = {part: "" for part in BOOK_PARTS}
-        body_pages: list = []
-        count = len(book.sections)
-        for section in book.sections:
-            if len(body_pages) % 2:
-                body_pages.append(blank)
-            html = book_html.render("body", sections=[section])
-            html_parts["body"] += html
-            body_pages += lay_out(html, thumb_tab_css(edition.geometry, section.number, count),
-                                  f"@page :first {{ counter-reset: page {len(body_pages) + 1}; }}").pages
-        first_page = _first_pages(body_pages)
-
-        def page_of(node) -> str:
-            return str(first_page[node.anchor] + 1)  # the body's folios count from 1 on its first page
-
-        html_parts["front"] = book_html.render("front", page_of)
-        front = lay_out(html_parts["front"])
-        # The body and the index open on a recto: a blank verso before them when needed.
-        front_pages = front.pages + ([blank] if len(front.pages) % 2 else [])
-        # handbook.yaml lists at least one section (the reader refuses an empty list).
-        gap = [blank] if len(body_pages) % 2 else []
-        html_parts["back"] = book_html.render("back", page_of)
-        back = lay_out(html_parts["back"], f"@page :first {{ counter-reset: page {len(body_pages) + len(gap) + 1}; }}")
-        # No tools to index: the back matter lays out as one empty page, left out.
-        back_pages = gap + back.pages if back.pages[0].anchors else []
-        document = front.copy(front_pages + body_pages + back_pages)
+        laid = assemble(book_html, book, edition.geometry, lay_out, setter.blank_verso())
+        document = laid.front.copy(laid.pages)
         page_anchors = [set(page.anchors) for page in document.pages]
-        body_start = len(front_pages)
-        if edition.even_pages and len(document.pages) % 2:
+        body_start = laid.body_start
+        if laid.print_page_count(edition.even_pages) > len(document.pages):
             # Printers bind an even number of pages: end on a blank verso.
-            print_document = document.copy(document.pages + [blank])
+            print_document = document.copy(document.pages + [setter.blank_verso()])
         else:
             print_document = document
         warnings_before_writes = len(warnings)
@@ -246,8 +218,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
 
         (printed, print_warnings), reading = side_by_side(write_print, write_reading)
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
-    return PdfResult(printed, reading, len(print_document.pages), page_anchors, body_start,
-                     "".join(html_parts[part] for part in BOOK_PARTS), messages, list(fetcher.refused))
+    return PdfResult(printed, reading, len(print_document.pages), page_anchors, body_start, laid.html,
+                     messages, list(setter.fetcher.refused))
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostics
 from .files import write_atomic
 from .model import Book
-from .reader import (SectionSource, read_metadata, read_section_source, section_sources)
+
+if TYPE_CHECKING:
+    from .reader import SectionSource
 
 PROTOCOL = 5  # fixed, so that the same model gives the same bytes (doit compares checksums)
 
@@ -34,19 +37,10 @@ def book_cache_path(build: Path) -> Path:
     return Path(build) / "cache" / "book.pickle"
 
 
-def listed_sections(content: Path) -> list[tuple[str, Path]]:
-    """(key, file) of the section files handbook.yaml lists and that exist; [] if it is unreadable."""
-    diagnostics = Diagnostics()
-    loaded = read_metadata(Path(content), diagnostics)
-    if loaded is None:
-        return []
-    _, data, node, shown = loaded
-    return [(section_key(content, s.file), s.file)
-            for s in section_sources(Path(content), data, node, shown, diagnostics)]
-
-
 def cache_section(content: Path, build: Path, key: str) -> bool:
     """Read one section into its cache file (its problems are stored, for the check task to report)."""
+    from .reader import read_metadata, read_section_source, section_sources
+
     content = Path(content)
     diagnostics = Diagnostics()
     loaded = read_metadata(content, Diagnostics())
@@ -65,6 +59,8 @@ def cached_reader(build: Path):
     Only for the check task, whose doit dependencies make the section tasks run
     first; a cache entry written for another entry of handbook.yaml is ignored.
     """
+
+    from .reader import read_section_source
 
     def read_one(source: SectionSource, content: Path, diagnostics: Diagnostics):
         file = section_cache_path(build, section_key(content, source.file))

@@ -1,0 +1,199 @@
+"""How the book's parts become its pages, and what each part's pages held last time.
+
+The PDF is laid out part by part: the body one section at a time (each
+opening on a recto, a blank verso before it when needed, its folios counted on
+from the previous section's), then the front matter and the back matter with
+the body's folios as text. `assemble` is that recipe; it runs on WeasyPrint's
+pages in the PDF task, and on remembered pages in the page-map task.
+
+`LayoutRecords` remembers, for every part the PDF task lays out, the anchors
+on each of its pages. The page-map task (the EPUB's page list) assembles the
+book from these records and lays out only the parts whose HTML changed, so an
+edited section costs that section's layout instead of the book's. A record is
+keyed by the part's HTML and CSS; the records file by everything else that
+moves pages (stylesheets, fonts, images, page geometry, this package's code
+and WeasyPrint's version). A section's starting folio is not in its key: it
+changes only the folio text in the margin, never where the pages break (every
+section starts on a recto).
+
+This module does not import WeasyPrint: with every record at hand, the page
+map is made without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib.metadata import version as installed_version
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+from .files import write_atomic
+from .html import BOOK_PARTS, BookHtml
+from .model import Book
+from .pagegeometry import Geometry, page_css, thumb_tab_css
+
+RECORDS_FORMAT = 1
+
+
+class LaidOutPage(Protocol):
+    anchors: Any  # the ids with a box on the page (WeasyPrint: a dict; a record: a tuple)
+
+
+class LaidOutPart(Protocol):
+    pages: Sequence[LaidOutPage]
+
+
+# lay_out(html, css, first_folio): the part's pages. ``css`` moves the pages (the tab); the
+# first folio only numbers them.
+LayOut = Callable[[str, str, int | None], LaidOutPart]
+
+
+@dataclass(frozen=True)
+class PrintEdition:
+    """What the print interior asks of the one layout (from a print profile)."""
+
+    geometry: Geometry
+    pdf_variant: str | None = None
+    output_intent_icc: str | None = None  # file in styles/, for PDF/X
+    links: bool = False
+    bookmarks: bool = False
+    even_pages: bool = False
+
+
+def output_intent_css(icc: str) -> str:
+    return f'@color-profile device-cmyk {{ src: url("{icc}"); components: cyan, magenta, yellow, black; }}'
+
+
+def edition_css(edition: PrintEdition) -> str:
+    """The edition's own CSS (its page geometry and output intent): with the
+    stylesheets, what decides where the pages break."""
+    return page_css(edition.geometry) + (output_intent_css(edition.output_intent_icc)
+                                         if edition.output_intent_icc else "")
+
+
+@dataclass(frozen=True)
+class RecordedPage:
+    anchors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RecordedPart:
+    pages: tuple[RecordedPage, ...]
+
+
+BLANK_PAGE = RecordedPage(())
+
+
+@dataclass
+class BookPages:
+    """The book's pages in order, and where its parts begin."""
+
+    pages: list  # LaidOutPage
+    body_start: int  # index of the body's first page (folio 1)
+    html: str  # the parts laid out, front, body, back: their ids in reading order
+    front: LaidOutPart  # the front matter as laid out (WeasyPrint copies pages into its document)
+
+    def print_page_count(self, even_pages: bool) -> int:
+        """Pages of the print interior: printers that bind an even count get a blank verso at the end."""
+        return len(self.pages) + (1 if even_pages and len(self.pages) % 2 else 0)
+
+
+def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage) -> BookPages:
+    """Lay the book out part by part (through ``lay_out``) and put the pages in order."""
+    html_parts = {part: "" for part in BOOK_PARTS}
+    body_pages: list = []
+    count = len(book.sections)
+    for section in book.sections:
+        if len(body_pages) % 2:
+            body_pages.append(blank)
+        html = book_html.render("body", sections=[section])
+        html_parts["body"] += html
+        body_pages += lay_out(html, thumb_tab_css(geometry, section.number, count), len(body_pages) + 1).pages
+    first_page: dict[str, int] = {}
+    for index, page in enumerate(body_pages):  # a split box repeats its anchor on later pages
+        for anchor in page.anchors:
+            first_page.setdefault(anchor, index)
+
+    def page_of(node) -> str:
+        return str(first_page[node.anchor] + 1)  # the body's folios count from 1 on its first page
+
+    html_parts["front"] = book_html.render("front", page_of)
+    front = lay_out(html_parts["front"], "", None)
+    # The body and the index open on a recto: a blank verso before them when needed.
+    front_pages = list(front.pages) + ([blank] if len(front.pages) % 2 else [])
+    # handbook.yaml lists at least one section (the reader refuses an empty list).
+    gap = [blank] if len(body_pages) % 2 else []
+    html_parts["back"] = book_html.render("back", page_of)
+    back = lay_out(html_parts["back"], "", len(body_pages) + len(gap) + 1)
+    # No tools to index: the back matter lays out as one empty page, left out.
+    back_pages = gap + list(back.pages) if back.pages[0].anchors else []
+    return BookPages(front_pages + body_pages + back_pages, len(front_pages),
+                     "".join(html_parts[part] for part in BOOK_PARTS), front)
+
+
+def _digest(*parts: str | bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8") if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "big"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def part_key(html: str, css: str) -> str:
+    return _digest(html, css)
+
+
+def environment_key(edition: PrintEdition, *, styles: Path, content: Path) -> str:
+    """Everything besides a part's HTML and CSS that decides where its pages break."""
+    package = Path(__file__).parent
+    files = sorted(package.glob("*.py")) + sorted(p for p in Path(styles).rglob("*") if p.is_file())
+    # Images and other files the text embeds; the text itself is in the parts' HTML.
+    files += sorted(p for p in Path(content).rglob("*") if p.is_file() and p.suffix not in (".md", ".yaml"))
+    return _digest(f"format {RECORDS_FORMAT}", installed_version("weasyprint"), edition_css(edition),
+                   *(item for f in files for item in (f.name, f.read_bytes())))
+
+
+class LayoutRecords:
+    """The anchors on each page of each laid-out part, for one environment."""
+
+    def __init__(self, environment: str, parts: dict[str, list[list[str]]] | None = None,
+                 print_pages: int | None = None):
+        self.environment = environment
+        self.known = parts or {}
+        self.used: dict[str, list[list[str]]] = {}  # what this build laid out or took: the next file
+        self.print_pages = print_pages  # of the last build's print interior (where to start the gutter)
+        self.missed = 0
+
+    @classmethod
+    def load(cls, path: Path, environment: str | None = None) -> "LayoutRecords":
+        """The records in ``path``; none if they were made in another environment (or cannot be read)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            saved_environment, parts, print_pages = data["environment"], data["parts"], data["print_pages"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls(environment or "")
+        if environment is not None and saved_environment != environment:
+            return cls(environment, print_pages=print_pages)
+        return cls(saved_environment, parts, print_pages)
+
+    def get(self, html: str, css: str) -> RecordedPart | None:
+        key = part_key(html, css)
+        pages = self.known.get(key)
+        if pages is None:
+            self.missed += 1
+            return None
+        self.used[key] = pages
+        return RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages))
+
+    def put(self, html: str, css: str, part: LaidOutPart) -> None:
+        key = part_key(html, css)
+        self.known[key] = self.used[key] = [list(page.anchors) for page in part.pages]
+
+    def save(self, path: Path, print_pages: int) -> None:
+        """Write the parts this build used (older ones are dropped)."""
+        self.print_pages = print_pages
+        write_atomic(Path(path), json.dumps({"environment": self.environment, "print_pages": print_pages,
+                                             "parts": self.used}, sort_keys=True) + "\n")

@@ -1,0 +1,93 @@
+"""What dodo.py needs to declare its tasks, found without the renderers.
+
+doit loads dodo.py on every run, a run with nothing to do included: this is
+the part of that time that grows with the book. So the listing of section
+files is remembered in ``build/cache/listing.json`` against handbook.yaml's
+bytes (parsing a long handbook.yaml is most of a no-op run), and templates
+are scanned for the templates they use instead of being compiled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .files import write_atomic
+
+METADATA_FILE = "handbook.yaml"
+LISTING_FORMAT = 1
+# {% import "x" %}, {% from "x" import … %}, {% extends "x" %}, {% include "x" %}: literal names,
+# the only ones jinja2.meta.find_referenced_templates reports too.
+TEMPLATE_REFERENCE = re.compile(r"""\{%-?\s*(?:import|from|extends|include)\s+(["'])([^"']+)\1""")
+
+
+@dataclass(frozen=True)
+class Listing:
+    slug: str  # names the outputs; "handbook" while handbook.yaml cannot be read
+    sections: list[tuple[str, Path]]  # (task key, file) of each listed section file that exists
+
+
+def listing_cache_path(build: Path) -> Path:
+    return Path(build) / "cache" / "listing.json"
+
+
+def section_listing(content: Path, build: Path) -> Listing:
+    """The slug and the section files handbook.yaml lists and that exist."""
+    content = Path(content)
+    try:
+        metadata = (content / METADATA_FILE).read_bytes()
+    except OSError:
+        return Listing("handbook", [])
+    digest = hashlib.sha256(metadata).hexdigest()
+    cache = listing_cache_path(build)
+    try:
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved["format"] == LISTING_FORMAT and saved["metadata"] == digest and saved["content"] == str(content):
+            sections = [(key, Path(file)) for key, file in saved["sections"]]
+            # A listed file created or deleted since changes the listing too.
+            if all(f.is_file() for _, f in sections) and not any(Path(f).exists() for f in saved["missing"]):
+                return Listing(saved["slug"], sections)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    listing, missing = _read_listing(content)
+    if listing is not None:
+        try:
+            write_atomic(cache, json.dumps({"format": LISTING_FORMAT, "metadata": digest, "content": str(content),
+                                            "slug": listing.slug, "missing": missing,
+                                            "sections": [[key, str(file)] for key, file in listing.sections]}))
+        except OSError:  # a read-only build folder: parse again next time
+            pass
+    return listing or Listing("handbook", [])
+
+
+def _read_listing(content: Path) -> tuple[Listing | None, list[str]]:
+    from .diagnostics import Diagnostics
+    from .reader import read_metadata, section_sources
+    from .sectioncache import section_key
+
+    loaded = read_metadata(content, Diagnostics())
+    if loaded is None:
+        return None, []
+    metadata, data, node, shown = loaded
+    sources = section_sources(content, data, node, shown, Diagnostics())
+    named = [entry.get("file") if isinstance(entry, dict) else entry for entry in data["sections"]]
+    missing = [str((content / name).resolve()) for name in named
+               if isinstance(name, str) and not (content / name).is_file()]
+    return Listing(metadata.slug, [(section_key(content, s.file), s.file) for s in sources]), missing
+
+
+def template_files(templates: Path, name: str) -> list[Path]:
+    """``name`` and every template it imports, extends or includes (for doit's file_dep)."""
+    seen: set[str] = set()
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        source = (Path(templates) / current).read_text(encoding="utf-8")
+        todo.extend(match[2] for match in TEMPLATE_REFERENCE.finditer(source))
+    return [Path(templates) / t for t in sorted(seen)]

@@ -1,0 +1,59 @@
+"""What dodo.py reads to declare its tasks: the remembered listing is never stale."""
+
+import shutil
+
+import jinja2
+import jinja2.meta
+
+from handbook_press.taskinputs import Listing, listing_cache_path, section_listing, template_files
+
+from .conftest import CONTENT, ROOT
+
+
+def test_the_listing_is_remembered_and_follows_every_change(tmp_path):
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    build = tmp_path / "build"
+    first = section_listing(content, build)
+    assert first.slug == "mlops-handbook" and len(first.sections) == 16
+    assert first.sections[0] == ("sections__foundations-of-mlops.md",
+                                 (content / "sections" / "foundations-of-mlops.md").resolve())
+    assert listing_cache_path(build).is_file()
+    assert section_listing(content, build) == first  # from the cache
+
+    metadata = content / "handbook.yaml"
+    text = metadata.read_text()
+    metadata.write_text(text.replace("slug: mlops-handbook", "slug: renamed"))
+    assert section_listing(content, build).slug == "renamed"  # handbook.yaml edited
+
+    metadata.write_text(text.replace("- file: sections/model-development.md",
+                                     "- file: sections/model-development.md\n- file: sections/new.md"))
+    with_missing = section_listing(content, build)
+    assert len(with_missing.sections) == 16  # a listed file that does not exist yet has no task
+    (content / "sections" / "new.md").write_text("# New\n")
+    assert [key for key, _ in section_listing(content, build).sections].count("sections__new.md") == 1
+    (content / "sections" / "new.md").unlink()
+    assert len(section_listing(content, build).sections) == 16  # deleted again
+
+    listing_cache_path(build).write_text("{ broken")
+    assert len(section_listing(content, build).sections) == 16
+    metadata.write_text("title: [unclosed")
+    assert section_listing(content, build) == Listing("handbook", [])
+
+
+def test_template_files_are_those_jinja_references(tmp_path):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT / "templates")))
+    for name in ("pdf/book.html.j2", "pdf/preview.html.j2", "cover/front.html.j2", "epub/document.xhtml.j2",
+                 "epub/nav.xhtml.j2"):
+        expected, todo = set(), [name]
+        while todo:
+            current = todo.pop()
+            if current not in expected:
+                expected.add(current)
+                source = env.loader.get_source(env, current)[0]
+                todo += [t for t in jinja2.meta.find_referenced_templates(env.parse(source)) if t]
+        assert template_files(ROOT / "templates", name) == [ROOT / "templates" / t for t in sorted(expected)]
+        assert len(expected) >= 1
+    (tmp_path / "a.j2").write_text('{% extends "b.j2" %}{%- from \'c.j2\' import x -%}{% include "d.j2" %}')
+    for name in "bcd":
+        (tmp_path / f"{name}.j2").write_text("")
+    assert [p.name for p in template_files(tmp_path, "a.j2")] == ["a.j2", "b.j2", "c.j2", "d.j2"]
