@@ -145,3 +145,21 @@ def test_the_derived_lists_are_computed_once_per_book(monkeypatch):
     assert set(counts) == {"resolved_learning_path", "tools_index", "whats_new"}
     # once to plan the documents (is there a what's new, an index?), once to render them
     assert max(counts.values()) <= 2, counts
+
+
+def test_the_cover_task_reads_handbook_yaml_only(tmp_path, monkeypatch, epub):
+    """The cover shows the title, the review date and a tab per section: its task reads no section
+    (it is not re-run after an edit, and costs nothing that grows with the book); same image."""
+    from handbook_press import build, reader
+
+    from .conftest import CONTENT, ROOT
+
+    def no_sections(*args, **kwargs):
+        raise AssertionError("the cover task read a section")
+
+    monkeypatch.setattr(reader, "read_section", no_sections)
+    paths = build.Paths(content=CONTENT, build=tmp_path, templates=ROOT / "templates", styles=ROOT / "styles")
+    assert build.build_cover_image(paths)
+    items = {i.get("href"): i for i in epub.opf.iterfind(".//opf:manifest/opf:item", NS)}
+    [cover] = [i for i in items.values() if "cover-image" in (i.get("properties") or "")]
+    assert build.cover_image_path(paths).read_bytes() == epub.read(epub.resolve(cover.get("href")))

@@ -250,7 +250,7 @@ def test_front_panel_is_the_epub_cover_design(book, kdp200):
     from handbook_press.timestamps import iso_timestamp
 
     context = RenderContext(book, None, iso_timestamp(book.metadata.review_date))
-    html = render_cover_html(TEMPLATES, context)
+    html = render_cover_html(TEMPLATES, book.metadata, len(book.sections), context.timestamp)
     markup = re.search(r"<body>(.*)</body>", html, re.S).group(1).strip()
     assert markup == str(wrapcover.front_markup(TEMPLATES, book, context.timestamp))
     epub = render_cover_pdf(html, templates=TEMPLATES, styles=STYLES, page_size_css="@page { size: 1600px 2560px; }")

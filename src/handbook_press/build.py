@@ -406,27 +406,34 @@ def cover_image_path(paths: Paths) -> Path:
     return paths.build / "cache" / "cover.png"
 
 
-def _cover_png(paths: Paths, book: Book) -> bytes:
+def _cover_png(paths: Paths, metadata, section_count: int) -> bytes:
     """The EPUB's cover image (1600 x 2560 px), from the front cover design."""
     from .cover import epub_cover_png
-    from .html import RenderContext
     from .timestamps import iso_timestamp
 
     warnings: list[str] = []
-    image = epub_cover_png(paths.templates, paths.styles,
-                           RenderContext(book, None, iso_timestamp(book.metadata.review_date)), warnings)
+    image = epub_cover_png(paths.templates, paths.styles, metadata, section_count,
+                           iso_timestamp(metadata.review_date), warnings)
     for message in warnings:
-        _say(f"{book.metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
+        _say(f"{metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
              "of the title; it is drawn with a fallback glyph)")
     return image
 
 
 def build_cover_image(paths: Paths) -> bool:
-    """The `cover` task: the cover image, kept in build/cache for the EPUB."""
-    book = _book_or_fail(paths, False)
-    if book is None:
+    """The `cover` task: the cover image, kept in build/cache for the EPUB. It shows handbook.yaml's
+    facts only (a tab per listed section), so it reads handbook.yaml and none of the sections."""
+    from .reader import read_metadata, section_sources
+
+    diagnostics = Diagnostics()
+    loaded = read_metadata(paths.content, diagnostics)
+    if loaded is None:
+        report(diagnostics)
+        _say("cover: fix handbook.yaml (the errors above); the previous cover image was kept.")
         return False
-    write_atomic(cover_image_path(paths), _cover_png(paths, book))
+    metadata, data, node, shown = loaded
+    sections = section_sources(paths.content, data, node, shown, Diagnostics())  # the check task reports these
+    write_atomic(cover_image_path(paths), _cover_png(paths, metadata, len(sections)))
     return True
 
 
@@ -448,7 +455,7 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False, c
              "the EPUB's page list matches the print edition; this EPUB has no page list")
     cover_file = cover_image_path(paths)
     # made by the `cover` task when doit runs: the design changes far less often than the text
-    cover = cover_file.read_bytes() if cover_file.exists() else _cover_png(paths, book)
+    cover = cover_file.read_bytes() if cover_file.exists() else _cover_png(paths, book.metadata, len(book.sections))
     data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
                      pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"

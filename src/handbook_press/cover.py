@@ -9,16 +9,18 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from .html import RenderContext, environment
+from .html import environment
+from .model import Metadata
 from .pdf import ConfinedURLFetcher, weasyprint_warnings
 
 EPUB_COVER_SIZE = (1600, 2560)  # px
 
 
-def render_cover_html(templates: Path, context: RenderContext) -> str:
+def render_cover_html(templates: Path, meta: Metadata, section_count: int, timestamp: str) -> str:
+    """The front cover shows only handbook.yaml's facts: title, subtitle, review date, creator and
+    a tab per section (so the cover task never reads the sections)."""
     template = environment(templates).get_template("cover/front.html.j2")
-    return template.render(meta=context.book.metadata, sections=context.book.sections,
-                           timestamp=context.timestamp)
+    return template.render(meta=meta, section_count=section_count, timestamp=timestamp)
 
 
 def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css: str,
@@ -43,12 +45,12 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     return data
 
 
-def epub_cover_png(templates: Path, styles: Path, context: RenderContext,
+def epub_cover_png(templates: Path, styles: Path, meta: Metadata, section_count: int, timestamp: str,
                    warnings_out: list[str] | None = None) -> bytes:
     import pypdfium2 as pdfium
 
     width, height = EPUB_COVER_SIZE
-    pdf_bytes = render_cover_pdf(render_cover_html(templates, context), templates=templates, styles=styles,
+    pdf_bytes = render_cover_pdf(render_cover_html(templates, meta, section_count, timestamp), templates=templates, styles=styles,
                                  page_size_css=f"@page {{ size: {width}px {height}px; }}",
                                  warnings_out=warnings_out)
     document = pdfium.PdfDocument(pdf_bytes)

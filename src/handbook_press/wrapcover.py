@@ -304,10 +304,9 @@ def geometry_css(g: CoverGeometry, spine_font_pt: float | None = None) -> str:
 
 def front_markup(templates: Path, book: Book, timestamp: str) -> Markup:
     """The body of the front cover template: the very markup the EPUB cover is drawn from."""
-    from .html import environment
+    from .cover import render_cover_html
 
-    page = environment(templates).get_template("cover/front.html.j2").render(
-        meta=book.metadata, sections=book.sections, timestamp=timestamp)
+    page = render_cover_html(templates, book.metadata, len(book.sections), timestamp)
     match = re.search(r"<body[^>]*>(.*)</body>", page, re.S)
     if match is None:
         raise ValueError("templates/cover/front.html.j2 has no <body>")
