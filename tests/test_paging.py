@@ -45,7 +45,7 @@ def test_records_from_another_environment_are_not_used(tmp_path):
     part = RecordedPart((RecordedPage(("a", "b")), BLANK_PAGE, RecordedPage(("c",))))
     records = LayoutRecords("env-1")
     records.put("<section id=a>…</section>", "@page {}", part)
-    records.save(path, print_pages=112)
+    records.save(path)
 
     same = LayoutRecords.load(path, "env-1")
     assert same.get("<section id=a>…</section>", "@page {}") == part
@@ -65,8 +65,8 @@ def test_saving_keeps_only_the_parts_this_build_used(tmp_path):
     records = LayoutRecords("env")
     for name in ("old", "kept"):
         records.put(name, "", RecordedPart((RecordedPage((name,)),)))
-    records.save(path, print_pages=2)
+    records.save(path)
     again = LayoutRecords.load(path, "env")
     assert again.get("kept", "") is not None
-    again.save(path, print_pages=2)
+    again.save(path)
     assert LayoutRecords.load(path, "env").get("old", "") is None

@@ -228,7 +228,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
-    records.save(layout_records_path(paths), result.pages)
+    records.save(layout_records_path(paths))
     _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
@@ -282,7 +282,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     pages = pagemap.build_page_map(laid.html, [set(page.anchors) for page in laid.pages], laid.body_start)
     write_atomic(page_map_path(paths, book.metadata.slug), pagemap.to_json(pages))
     if records.missed:
-        records.save(records_path, laid.print_page_count(profile.even_pages))
+        records.save(records_path)
     _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {records.missed} of "
          f"{len(records.used)} parts laid out here, the others as the PDF task laid them out; "
          f"wrote {display_path(page_map_path(paths, book.metadata.slug))}")

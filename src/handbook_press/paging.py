@@ -159,12 +159,10 @@ def environment_key(edition: PrintEdition, *, styles: Path, content: Path) -> st
 class LayoutRecords:
     """The anchors on each page of each laid-out part, for one environment."""
 
-    def __init__(self, environment: str, parts: dict[str, list[list[str]]] | None = None,
-                 print_pages: int | None = None):
+    def __init__(self, environment: str, parts: dict[str, list[list[str]]] | None = None):
         self.environment = environment
         self.known = parts or {}
         self.used: dict[str, list[list[str]]] = {}  # what this build laid out or took: the next file
-        self.print_pages = print_pages  # of the last build's print interior (where to start the gutter)
         self.missed = 0
 
     @classmethod
@@ -172,12 +170,12 @@ class LayoutRecords:
         """The records in ``path``; none if they were made in another environment (or cannot be read)."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            saved_environment, parts, print_pages = data["environment"], data["parts"], data["print_pages"]
+            saved_environment, parts = data["environment"], data["parts"]
         except (OSError, ValueError, KeyError, TypeError):
             return cls(environment or "")
         if environment is not None and saved_environment != environment:
-            return cls(environment, print_pages=print_pages)
-        return cls(saved_environment, parts, print_pages)
+            return cls(environment)
+        return cls(saved_environment, parts)
 
     def get(self, html: str, css: str) -> RecordedPart | None:
         key = part_key(html, css)
@@ -192,8 +190,7 @@ class LayoutRecords:
         key = part_key(html, css)
         self.known[key] = self.used[key] = [list(page.anchors) for page in part.pages]
 
-    def save(self, path: Path, print_pages: int) -> None:
+    def save(self, path: Path) -> None:
         """Write the parts this build used (older ones are dropped)."""
-        self.print_pages = print_pages
-        write_atomic(Path(path), json.dumps({"environment": self.environment, "print_pages": print_pages,
+        write_atomic(Path(path), json.dumps({"format": RECORDS_FORMAT, "environment": self.environment,
                                              "parts": self.used}, sort_keys=True) + "\n")
