@@ -13,7 +13,7 @@ from doit.tools import config_changed
 
 from handbook_press import build
 from handbook_press.sectioncache import book_cache_path, section_cache_path
-from handbook_press.taskinputs import section_listing, template_files
+from handbook_press.taskinputs import code_stamp_path, section_listing, template_files, write_code_stamp
 
 DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
 
@@ -50,8 +50,19 @@ BOOK_CACHE = str(book_cache_path(BUILD))
 # Files the books embed besides the text (images): the text reaches them through the model.
 ASSETS = [f for f in SOURCES if not f.endswith((".md", ".yaml"))]
 CODE = _files(ROOT / "src" / "handbook_press", "*.py")
+CODE_STAMP = str(code_stamp_path(BUILD))
 CONFIG = {"strict": STRICT, "version": VERSION}
 PRINT_CONFIG = {**CONFIG, "profile": PROFILE}
+
+
+def task_code():
+    """Stamp the package's code (build/cache/code.sha256): one dependency for each section task."""
+    return {
+        "actions": [(write_code_stamp, [CODE, CODE_STAMP])],
+        "file_dep": CODE,
+        "targets": [CODE_STAMP],
+        "verbosity": 1,
+    }
 
 
 def task_sections():
@@ -60,7 +71,7 @@ def task_sections():
         yield {
             "name": key,
             "actions": [(build.cache_section_action, [CONTENT, BUILD, key])],
-            "file_dep": [str(file), METADATA] + CODE,
+            "file_dep": [str(file), METADATA, CODE_STAMP],
             "targets": [str(section_cache_path(BUILD, key))],
             "verbosity": 1,
         }

@@ -72,3 +72,29 @@ def test_an_edit_reaches_the_epub_without_the_pdf(tmp_path):
     again = run_doit(*args, "pagemap", cwd=tmp_path, keep_state=True)
     assert ": 0 of 18 parts laid out here" in again.stderr, again.stdout + again.stderr
     assert (build / "mlops-handbook.pages.json").read_text() == epub_map
+
+
+def test_section_tasks_read_the_listing_once(tmp_path, monkeypatch):
+    """doit runs every section task in one process: handbook.yaml is read once for all of them
+    (once per task made the cold build grow with the square of the book), and again when it changes."""
+    from handbook_press import reader, sectioncache
+
+    content = copy_content(tmp_path / "content")
+    build = tmp_path / "build"
+    reads = []
+    read_metadata = reader.read_metadata
+    monkeypatch.setattr(reader, "read_metadata", lambda *a: reads.append(a) or read_metadata(*a))
+    keys = ["sections__foundations-of-mlops.md", "sections__model-development.md", "sections__model-deployment.md"]
+    for key in keys:
+        assert sectioncache.cache_section(content, build, key)
+    assert len(reads) == 1
+    metadata = content / "handbook.yaml"
+    metadata.write_text(metadata.read_text().replace("title: The MLOps Handbook", "title: Renamed"))
+    assert sectioncache.cache_section(content, build, keys[0])
+    assert len(reads) == 2
+    # every cache holds its own section, as read alone
+    import pickle
+
+    for key in keys:
+        entry = pickle.loads(sectioncache.section_cache_path(build, key).read_bytes())
+        assert entry["source"].file.name == key.split("__")[1] and entry["section"].slug == entry["source"].slug

@@ -57,3 +57,20 @@ def test_template_files_are_those_jinja_references(tmp_path):
     for name in "bcd":
         (tmp_path / f"{name}.j2").write_text("")
     assert [p.name for p in template_files(tmp_path, "a.j2")] == ["a.j2", "b.j2", "c.j2", "d.j2"]
+
+
+def test_the_code_stamp_changes_with_the_code_only(tmp_path):
+    from handbook_press.taskinputs import write_code_stamp
+
+    modules = [tmp_path / "a.py", tmp_path / "b.py"]
+    for module in modules:
+        module.write_text(f"# {module.name}\n")
+    stamp = tmp_path / "build" / "code.sha256"
+    assert write_code_stamp([str(m) for m in modules], stamp)
+    first, written = stamp.read_text(), stamp.stat().st_mtime_ns
+    modules[0].write_text(modules[0].read_text())  # touched, same bytes (a checkout): the stamp is kept
+    write_code_stamp([str(m) for m in modules], stamp)
+    assert stamp.stat().st_mtime_ns == written and stamp.read_text() == first
+    modules[1].write_text("# b.py, edited\n")
+    write_code_stamp([str(m) for m in modules], stamp)
+    assert stamp.read_text() != first

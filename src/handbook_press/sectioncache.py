@@ -9,6 +9,7 @@ edited section is parsed again alone, and the renderers never re-parse text.
 
 from __future__ import annotations
 
+import hashlib
 import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,15 +38,37 @@ def book_cache_path(build: Path) -> Path:
     return Path(build) / "cache" / "book.pickle"
 
 
+_listed: dict[tuple[Path, str], dict[str, SectionSource]] = {}
+
+
+def _listed_sources(content: Path, fresh: bool = False) -> dict[str, SectionSource]:
+    """The sources handbook.yaml lists, by section key; read once per process for the same
+    handbook.yaml (doit runs every section task in one process: reading the listing again for
+    each would cost the square of the book)."""
+    from .reader import METADATA_FILE, read_metadata, section_sources
+
+    try:
+        digest = hashlib.sha256((content / METADATA_FILE).read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    memo = (content.resolve(), digest)
+    if fresh or memo not in _listed:
+        loaded = read_metadata(content, Diagnostics())
+        sources = section_sources(content, *loaded[1:], Diagnostics()) if loaded else []
+        _listed.clear()
+        _listed[memo] = {section_key(content, s.file): s for s in sources}
+    return _listed[memo]
+
+
 def cache_section(content: Path, build: Path, key: str) -> bool:
     """Read one section into its cache file (its problems are stored, for the check task to report)."""
-    from .reader import read_metadata, read_section_source, section_sources
+    from .reader import read_section_source
 
     content = Path(content)
     diagnostics = Diagnostics()
-    loaded = read_metadata(content, Diagnostics())
-    sources = section_sources(content, *loaded[1:], Diagnostics()) if loaded else []
-    source = next((s for s in sources if section_key(content, s.file) == key), None)
+    source = _listed_sources(content).get(key)
+    if source is None:  # a listed file created since the listing was read
+        source = _listed_sources(content, fresh=True).get(key)
     section = read_section_source(source, content, diagnostics) if source else None
     write_atomic(section_cache_path(build, key),
                  pickle.dumps({"source": source, "section": section, "diagnostics": diagnostics.items},

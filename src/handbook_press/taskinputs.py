@@ -91,3 +91,22 @@ def template_files(templates: Path, name: str) -> list[Path]:
         source = (Path(templates) / current).read_text(encoding="utf-8")
         todo.extend(match[2] for match in TEMPLATE_REFERENCE.finditer(source))
     return [Path(templates) / t for t in sorted(seen)]
+
+
+def code_stamp_path(build: Path) -> Path:
+    return Path(build) / "cache" / "code.sha256"
+
+
+def write_code_stamp(code: list[str], target: Path) -> bool:
+    """One file that changes when any of ``code`` does: the per-section tasks depend on it
+    instead of on every module (doit reads and checks each dependency of each task on every run,
+    a no-op too: a thousand sections times thirty modules is most of that run on a big book).
+    Rewritten only when the code changed, so a checkout that touches files re-runs nothing."""
+    digest = hashlib.sha256()
+    for name in sorted(code):
+        digest.update(Path(name).name.encode("utf-8") + b"\0" + Path(name).read_bytes() + b"\0")
+    text = digest.hexdigest() + "\n"
+    target = Path(target)
+    if not target.exists() or target.read_text(encoding="utf-8") != text:
+        write_atomic(target, text)
+    return True
