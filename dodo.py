@@ -135,8 +135,9 @@ def task_preview():
     """Render one section's pages for a quick look: doit preview section=N (build/preview/)."""
     templates = [str(p) for p in template_files(PATHS.templates, "pdf/preview.html.j2")]
     return {
-        "actions": [(_reported(build.run_preview), [PATHS, get_var("section", None)])],
-        "file_dep": SOURCES + CODE + templates + _files(PATHS.styles),
+        "actions": [(_reported(build.run_preview), [PATHS, get_var("section", None), True])],
+        # the checked model: after an edit, doit re-reads that section alone first
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + _files(PATHS.styles),
         "uptodate": [False],
     }
 

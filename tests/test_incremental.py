@@ -66,6 +66,15 @@ def test_an_edit_reaches_the_epub_without_the_pdf(tmp_path):
     assert "A paragraph added while editing" in open_epub(build / "mlops-handbook.epub").text()
     epub_map = (build / "mlops-handbook.pages.json").read_text()
 
+    # The preview renders from the same checked model: nothing is read again.
+    preview = run_doit(*args, "preview", "section=4", cwd=tmp_path, keep_state=True)
+    assert preview.returncode == 0, preview.stdout + preview.stderr
+    assert tasks(preview.stdout)[0] == {"preview"} and "sections, 73 chapters from the check task" in preview.stderr
+    from .books import pdf_pages
+
+    shown = " ".join(pdf_pages(build / "preview" / "section-04.pdf"))
+    assert "Section 4 Model Deployment" in shown and "A paragraph added while editing" in shown
+
     # The PDF, built now, lays the book out as the page map said.
     assert run_doit(*args, "pdf", cwd=tmp_path, keep_state=True).returncode == 0
     assert run_doit("forget", *args, "pagemap", cwd=tmp_path, keep_state=True).returncode == 0

@@ -354,15 +354,16 @@ def run_proof(paths: Paths, slug: str) -> bool:
     return True
 
 
-def run_preview(paths: Paths, section_number: str | None) -> bool:
-    """One section's pages as a PDF and PNGs in build/preview/, for a quick look while editing."""
+def run_preview(paths: Paths, section_number: str | None, cached: bool = False) -> bool:
+    """One section's pages as a PDF and PNGs in build/preview/, for a quick look while editing.
+    ``cached``: the model from the check task (under doit, which re-reads only the edited section)."""
     import pypdfium2 as pdfium
 
     from .html import RenderContext, render_section_preview
     from .pdf import render_preview
     from .timestamps import iso_timestamp
 
-    book = _book_or_fail(paths, False)
+    book = _book_or_fail(paths, False, cached)
     if book is None:
         return False
     numbers = [str(s.number) for s in book.sections]
