@@ -4,7 +4,8 @@ import dataclasses
 import shutil
 
 from handbook_press.pagegeometry import Geometry
-from handbook_press.paging import BLANK_PAGE, LayoutRecords, PrintEdition, RecordedPage, RecordedPart, environment_key
+from handbook_press.paging import (BLANK_PAGE, LayoutRecords, PrintEdition, RecordedPage, RecordedPart,
+                                   environment_key, save_records)
 
 from .conftest import CONTENT, ROOT
 
@@ -45,7 +46,9 @@ def test_records_from_another_environment_are_not_used(tmp_path):
     part = RecordedPart((RecordedPage(("a", "b")), BLANK_PAGE, RecordedPage(("c",))))
     records = LayoutRecords("env-1")
     records.put("<section id=a>…</section>", "@page {}", part)
-    records.save(path)
+    other_geometry = LayoutRecords("env-0")
+    other_geometry.put("<section id=a>…</section>", "@page {}", RecordedPart((RecordedPage(("a", "b", "c")),)))
+    save_records(path, [other_geometry, records])  # a build that tried two geometries
 
     same = LayoutRecords.load(path, "env-1")
     assert same.get("<section id=a>…</section>", "@page {}") == part
@@ -53,6 +56,7 @@ def test_records_from_another_environment_are_not_used(tmp_path):
     assert same.get("<section id=a>…</section>", "@page { size: A5 }") is None  # other CSS too
     assert same.missed == 2
 
+    assert len(LayoutRecords.load(path, "env-0").get("<section id=a>…</section>", "@page {}").pages) == 1
     other = LayoutRecords.load(path, "env-2")
     assert other.get("<section id=a>…</section>", "@page {}") is None
     assert LayoutRecords.load(tmp_path / "absent.json", "env-1").get("x", "") is None
@@ -65,8 +69,33 @@ def test_saving_keeps_only_the_parts_this_build_used(tmp_path):
     records = LayoutRecords("env")
     for name in ("old", "kept"):
         records.put(name, "", RecordedPart((RecordedPage((name,)),)))
-    records.save(path)
+    save_records(path, [records])
     again = LayoutRecords.load(path, "env")
     assert again.get("kept", "") is not None
-    again.save(path)
+    save_records(path, [again])
     assert LayoutRecords.load(path, "env").get("old", "") is None
+
+
+def test_the_page_map_follows_the_pdf_through_two_geometries(tmp_path, monkeypatch):
+    """The gutter follows the page count, so a book can be laid out at the profile's first guess
+    and then again: the records keep both, and the page map takes the same steps from them
+    instead of laying the book out again."""
+    import contextlib
+    import io
+    import json
+
+    from handbook_press import build, profiles
+
+    from .conftest import project_paths
+
+    bands = dataclasses.replace(profiles.get_profile("kdp"), name="bands", min_pages=2,
+                                gutter_table=((10, 0.0), (None, 0.9)))
+    monkeypatch.setitem(profiles.PROFILES, "bands", bands)
+    paths = project_paths(CONTENT, tmp_path)
+    messages = io.StringIO()
+    with contextlib.redirect_stderr(messages):
+        assert build.build_pdf(paths, profile_name="bands")
+        saved = json.loads(build.layout_records_path(paths).read_text())
+        assert len(saved["environments"]) == 2  # the first guess (2 pages), then the settled gutter
+        assert build.build_page_map(paths, profile_name="bands")
+    assert ": 0 of 36 parts laid out here" in messages.getvalue(), messages.getvalue()

@@ -202,7 +202,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
     from .html import BookHtml, RenderContext
-    from .paging import LayoutRecords, environment_key
+    from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf
     from .timestamps import iso_timestamp, source_date_epoch
 
@@ -213,14 +213,16 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     started = time.perf_counter()
     book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
 
+    tried: list[LayoutRecords] = []
+
     def lay_out(edition):
-        records = LayoutRecords(environment_key(edition, styles=paths.styles, content=paths.content))
+        tried.append(LayoutRecords(environment_key(edition, styles=paths.styles, content=paths.content)))
         result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                            edition=edition, records=records)
-        return (result, records), result.pages
+                            edition=edition, records=tried[-1])
+        return result, result.pages
 
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
-        _, (result, records) = _settled_layout(book, profile, lay_out)
+        _, result = _settled_layout(book, profile, lay_out)
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
     if _refused(paths, result.refused_urls):
@@ -228,7 +230,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
-    records.save(layout_records_path(paths))
+    save_records(layout_records_path(paths), tried)
     _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
@@ -243,7 +245,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     are now (an edited section, or everything before the first PDF) are laid
     out here, and nothing is drawn or written but the map."""
     from .html import BookHtml, RenderContext
-    from .paging import BLANK_PAGE, LayoutRecords, assemble, environment_key
+    from .paging import BLANK_PAGE, LayoutRecords, assemble, environment_key, save_records
     from .timestamps import iso_timestamp
 
     profile = _profile_or_fail(profile_name, "pagemap")
@@ -253,10 +255,13 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     started = time.perf_counter()
     book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
     records_path = layout_records_path(paths)
+    tried: list[LayoutRecords] = []
+    refused: list[str] = []
 
     def lay_out_book(edition):
         records = LayoutRecords.load(records_path, environment_key(edition, styles=paths.styles,
                                                                    content=paths.content))
+        tried.append(records)
         typesetter = []  # made at the first part without a record (WeasyPrint's import and fonts)
 
         def lay_out(html: str, css: str, first_folio: int | None):
@@ -273,18 +278,19 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
 
         # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
         laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
-        refused = typesetter[0].fetcher.refused if typesetter else []
-        return (laid, records, refused), laid.print_page_count(edition.even_pages)
+        refused.extend(typesetter[0].fetcher.refused if typesetter else [])
+        return laid, laid.print_page_count(edition.even_pages)
 
-    _, (laid, records, refused) = _settled_layout(book, profile, lay_out_book)
-    if _refused(paths, refused):
+    _, laid = _settled_layout(book, profile, lay_out_book)
+    if _refused(paths, list(dict.fromkeys(refused))):
         return False
     pages = pagemap.build_page_map(laid.html, [set(page.anchors) for page in laid.pages], laid.body_start)
     write_atomic(page_map_path(paths, book.metadata.slug), pagemap.to_json(pages))
-    if records.missed:
-        records.save(records_path)
-    _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {records.missed} of "
-         f"{len(records.used)} parts laid out here, the others as the PDF task laid them out; "
+    missed = sum(records.missed for records in tried)
+    if missed:
+        save_records(records_path, tried)
+    _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {missed} of "
+         f"{sum(len(records.used) for records in tried)} parts laid out here, the others as the PDF task laid them out; "
          f"wrote {display_path(page_map_path(paths, book.metadata.slug))}")
     return True
 

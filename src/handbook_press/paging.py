@@ -34,7 +34,7 @@ from .html import BOOK_PARTS, BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
 
-RECORDS_FORMAT = 1
+RECORDS_FORMAT = 2
 
 
 class LaidOutPage(Protocol):
@@ -166,16 +166,14 @@ class LayoutRecords:
         self.missed = 0
 
     @classmethod
-    def load(cls, path: Path, environment: str | None = None) -> "LayoutRecords":
-        """The records in ``path``; none if they were made in another environment (or cannot be read)."""
+    def load(cls, path: Path, environment: str) -> "LayoutRecords":
+        """The records ``path`` holds for ``environment`` (none if it cannot be read)."""
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-            saved_environment, parts = data["environment"], data["parts"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return cls(environment or "")
-        if environment is not None and saved_environment != environment:
-            return cls(environment)
-        return cls(saved_environment, parts)
+            parts = data["environments"].get(environment) if data["format"] == RECORDS_FORMAT else None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            parts = None
+        return cls(environment, parts if isinstance(parts, dict) else None)
 
     def get(self, html: str, css: str) -> RecordedPart | None:
         key = part_key(html, css)
@@ -190,7 +188,11 @@ class LayoutRecords:
         key = part_key(html, css)
         self.known[key] = self.used[key] = [list(page.anchors) for page in part.pages]
 
-    def save(self, path: Path) -> None:
-        """Write the parts this build used (older ones are dropped)."""
-        write_atomic(Path(path), json.dumps({"format": RECORDS_FORMAT, "environment": self.environment,
-                                             "parts": self.used}, sort_keys=True) + "\n")
+
+def save_records(path: Path, tried: list[LayoutRecords]) -> None:
+    """Write the parts a build used, for each environment it tried (the gutter, so the geometry,
+    follows the page count: a book may be laid out in two before it settles, and the page map
+    follows the same steps). Older records are dropped."""
+    write_atomic(Path(path), json.dumps({"format": RECORDS_FORMAT,
+                                         "environments": {r.environment: r.used for r in tried}},
+                                        sort_keys=True) + "\n")
