@@ -136,6 +136,12 @@ class Bench:
         self.env["PYTHONDONTWRITEBYTECODE"] = "1"
         self.pandoc = args.pandoc or self._find_pandoc()
         self.tasks: list[str] = []
+        # The code measured is the working tree now (the snapshot), whatever is committed later.
+        head = subprocess.run(["git", "-C", str(self.repo), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(self.repo), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True).stdout.splitlines()
+        self.code_measured = head + (f" plus uncommitted changes to {len(dirty)} tracked file(s)" if dirty else "")
 
     # -- set-up
 
@@ -530,9 +536,6 @@ def machine_facts(bench: Bench) -> list[tuple[str, str]]:
             return "not installed"
 
     pandoc = subprocess.run([bench.pandoc, "--version"], capture_output=True, text=True).stdout.splitlines()
-    head = subprocess.run(["git", "-C", str(bench.repo), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "-C", str(bench.repo), "status", "--porcelain", "--untracked-files=no"],
-                           capture_output=True, text=True).stdout.splitlines()
     return [
         ("date", bench.date),
         ("CPU", f"{os.cpu_count()} logical CPUs, {cpu_model()}"),
@@ -542,8 +545,7 @@ def machine_facts(bench: Bench) -> list[tuple[str, str]]:
         ("WeasyPrint", version("weasyprint")),
         ("Pandoc", f"{pandoc[0] if pandoc else '?'} (pypandoc-binary {version('pypandoc-binary')})"),
         ("doit", version("doit")),
-        ("code measured", f"{head}" + (f" plus uncommitted changes to {len(dirty)} tracked file(s)" if dirty else "")
-         + " (snapshot taken at the start)"),
+        ("code measured", bench.code_measured + " (snapshot taken at the start)"),
         ("load average (1 min) at start / end", f"{bench.load_start:.2f} / {os.getloadavg()[0]:.2f}"),
     ]
 
