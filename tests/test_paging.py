@@ -99,3 +99,29 @@ def test_the_page_map_follows_the_pdf_through_two_geometries(tmp_path, monkeypat
         assert len(saved["environments"]) == 2  # the first guess (2 pages), then the settled gutter
         assert build.build_page_map(paths, profile_name="bands")
     assert ": 0 of 36 parts laid out here" in messages.getvalue(), messages.getvalue()
+
+
+def test_the_page_map_keeps_anchors_not_pages(tmp_path, monkeypatch):
+    """Laying out for the page map alone (no PDF yet), each part's pages are dropped as soon as
+    their anchors are recorded: the map never holds the book's laid-out pages."""
+    import contextlib
+    import io
+
+    from handbook_press import build, paging
+
+    from .conftest import project_paths
+
+    assembled = []
+    real_assemble = paging.assemble
+
+    def assemble(*args):
+        laid = real_assemble(*args)
+        assembled.append(laid)
+        return laid
+
+    monkeypatch.setattr(paging, "assemble", assemble)
+    paths = project_paths(CONTENT, tmp_path)
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert build.build_page_map(paths)
+    [laid] = assembled
+    assert len(laid.pages) > 40 and all(isinstance(page, RecordedPage) for page in laid.pages)

@@ -272,8 +272,9 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
 
                     typesetter.append(Typesetter(edition, content=paths.content, templates=paths.templates,
                                                  styles=paths.styles))
-                part = typesetter[0].lay_out(html, css, first_folio)
-                records.put(html, css, part)
+                # Only the anchors are kept: the laid-out pages are freed at once (a book's worth of
+                # them is most of the PDF task's memory).
+                part = records.put(html, css, typesetter[0].lay_out(html, css, first_folio))
             return part
 
         # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.

@@ -184,9 +184,11 @@ class LayoutRecords:
         self.used[key] = pages
         return RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages))
 
-    def put(self, html: str, css: str, part: LaidOutPart) -> None:
+    def put(self, html: str, css: str, part: LaidOutPart) -> RecordedPart:
+        """Record ``part``; returns the record, which is all the page map keeps of it."""
         key = part_key(html, css)
-        self.known[key] = self.used[key] = [list(page.anchors) for page in part.pages]
+        self.known[key] = self.used[key] = pages = [list(page.anchors) for page in part.pages]
+        return RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages))
 
 
 def save_records(path: Path, tried: list[LayoutRecords]) -> None:
