@@ -195,24 +195,34 @@ def _profile_or_fail(profile_name: str, task: str):
     return get_profile(profile_name)
 
 
+def _layout_inputs(paths: Paths, task: str, profile_name: str, version: str | None, strict: bool, cached: bool):
+    """(profile, book, its HTML) for laying the book out; None after telling what is wrong."""
+    from .html import BookHtml, RenderContext
+    from .timestamps import iso_timestamp
+
+    profile = _profile_or_fail(profile_name, task)
+    book = _book_or_fail(paths, strict, cached) if profile else None
+    if book is None:
+        return None
+    return profile, book, BookHtml(paths.templates,
+                                   RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+
+
 def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp",
               cached: bool = False) -> bool:
     """Lay the book out once, with the print profile's geometry, and write from
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
-    from .html import BookHtml, RenderContext
     from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf
-    from .timestamps import iso_timestamp, source_date_epoch
+    from .timestamps import source_date_epoch
 
-    profile = _profile_or_fail(profile_name, "pdf")
-    book = _book_or_fail(paths, strict, cached) if profile else None
-    if book is None:
+    inputs = _layout_inputs(paths, "pdf", profile_name, version, strict, cached)
+    if inputs is None:
         return False
+    profile, book, book_html = inputs
     started = time.perf_counter()
-    book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
-
     tried: list[LayoutRecords] = []
 
     def lay_out(edition):
@@ -231,7 +241,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
     save_records(layout_records_path(paths), tried)
-    _say(f"laid out {len(result.page_anchors)} pages ({profile.name} geometry) in "
+    _say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
 
@@ -244,16 +254,13 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     (`paging.LayoutRecords`): only parts the PDF task has not laid out as they
     are now (an edited section, or everything before the first PDF) are laid
     out here, and nothing is drawn or written but the map."""
-    from .html import BookHtml, RenderContext
     from .paging import BLANK_PAGE, LayoutRecords, assemble, environment_key, save_records
-    from .timestamps import iso_timestamp
 
-    profile = _profile_or_fail(profile_name, "pagemap")
-    book = _book_or_fail(paths, strict, cached) if profile else None
-    if book is None:
+    inputs = _layout_inputs(paths, "pagemap", profile_name, version, strict, cached)
+    if inputs is None:
         return False
+    profile, book, book_html = inputs
     started = time.perf_counter()
-    book_html = BookHtml(paths.templates, RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
     records_path = layout_records_path(paths)
     tried: list[LayoutRecords] = []
     refused: list[str] = []
@@ -262,24 +269,25 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
         records = LayoutRecords.load(records_path, environment_key(edition, styles=paths.styles,
                                                                    content=paths.content))
         tried.append(records)
-        typesetter = []  # made at the first part without a record (WeasyPrint's import and fonts)
+        typesetter = None  # made at the first part without a record (WeasyPrint's import and fonts)
 
         def lay_out(html: str, css: str, first_folio: int | None):
+            nonlocal typesetter
             part = records.get(html, css)
             if part is None:
-                if not typesetter:
+                if typesetter is None:
                     from .pdf import Typesetter
 
-                    typesetter.append(Typesetter(edition, content=paths.content, templates=paths.templates,
-                                                 styles=paths.styles))
+                    typesetter = Typesetter(edition, content=paths.content, templates=paths.templates,
+                                            styles=paths.styles)
                 # Only the anchors are kept: the laid-out pages are freed at once (a book's worth of
                 # them is most of the PDF task's memory).
-                part = records.put(html, css, typesetter[0].lay_out(html, css, first_folio))
+                part = records.put(html, css, typesetter.lay_out(html, css, first_folio))
             return part
 
         # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
         laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
-        refused.extend(typesetter[0].fetcher.refused if typesetter else [])
+        refused.extend(typesetter.fetcher.refused if typesetter else [])
         return laid, laid.print_page_count(edition.even_pages)
 
     _, laid = _settled_layout(book, profile, lay_out_book)
@@ -291,8 +299,8 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     if missed:
         save_records(records_path, tried)
     _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {missed} of "
-         f"{sum(len(records.used) for records in tried)} parts laid out here, the others as the PDF task laid them out; "
-         f"wrote {display_path(page_map_path(paths, book.metadata.slug))}")
+         f"{sum(len(records.used) for records in tried)} parts laid out here, the others as the PDF task laid "
+         f"them out; wrote {display_path(page_map_path(paths, book.metadata.slug))}")
     return True
 
 

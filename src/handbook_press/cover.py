@@ -50,9 +50,9 @@ def epub_cover_png(templates: Path, styles: Path, meta: Metadata, section_count:
     import pypdfium2 as pdfium
 
     width, height = EPUB_COVER_SIZE
-    pdf_bytes = render_cover_pdf(render_cover_html(templates, meta, section_count, timestamp), templates=templates, styles=styles,
-                                 page_size_css=f"@page {{ size: {width}px {height}px; }}",
-                                 warnings_out=warnings_out)
+    pdf_bytes = render_cover_pdf(render_cover_html(templates, meta, section_count, timestamp),
+                                 templates=templates, styles=styles,
+                                 page_size_css=f"@page {{ size: {width}px {height}px; }}", warnings_out=warnings_out)
     document = pdfium.PdfDocument(pdf_bytes)
     try:
         # One CSS px is 0.75 pt, so a scale of 4/3 gives one image pixel per CSS px.

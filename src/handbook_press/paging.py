@@ -182,13 +182,17 @@ class LayoutRecords:
             self.missed += 1
             return None
         self.used[key] = pages
-        return RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages))
+        return _recorded(pages)
 
     def put(self, html: str, css: str, part: LaidOutPart) -> RecordedPart:
         """Record ``part``; returns the record, which is all the page map keeps of it."""
         key = part_key(html, css)
         self.known[key] = self.used[key] = pages = [list(page.anchors) for page in part.pages]
-        return RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages))
+        return _recorded(pages)
+
+
+def _recorded(pages: list[list[str]]) -> RecordedPart:
+    return RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages))
 
 
 def save_records(path: Path, tried: list[LayoutRecords]) -> None:

@@ -79,9 +79,7 @@ class PdfResult:
     print_data: bytes
     reading_data: bytes
     pages: int  # of the print interior (an even count when the profile asks)
-    page_anchors: list[set[str]]  # ids with a box on each page
-    body_start: int  # index of the first page of the body (folio 1)
-    html: str  # the parts laid out, front, body, back: their ids in reading order
+    reading_pages: int  # of the reading edition
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
 
@@ -194,13 +192,13 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         return part
 
     with weasyprint_warnings() as warnings:
-        laid = assemble(book_html, book, edition.geometry, lay_out, setter.blank_verso())
+        blank = setter.blank_verso()
+        laid = assemble(book_html, book, edition.geometry, lay_out, blank)
         document = laid.front.copy(laid.pages)
-        page_anchors = [set(page.anchors) for page in document.pages]
         body_start = laid.body_start
         if laid.print_page_count(edition.even_pages) > len(document.pages):
             # Printers bind an even number of pages: end on a blank verso.
-            print_document = document.copy(document.pages + [setter.blank_verso()])
+            print_document = document.copy(document.pages + [blank])
         else:
             print_document = document
         warnings_before_writes = len(warnings)
@@ -218,8 +216,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
 
         (printed, print_warnings), reading = side_by_side(write_print, write_reading)
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
-    return PdfResult(printed, reading, len(print_document.pages), page_anchors, body_start, laid.html,
-                     messages, list(setter.fetcher.refused))
+    return PdfResult(printed, reading, len(print_document.pages), len(document.pages), messages,
+                     list(setter.fetcher.refused))
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
