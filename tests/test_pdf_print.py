@@ -251,10 +251,11 @@ def test_the_reading_edition_build_logs_no_weasyprint_warning(built_books):
 
 
 @pytest.mark.parametrize("name, pages, inside, outside", [
-    ("kdp", 48, 0.75, 0.6),      # the design already exceeds KDP's 0.375 in gutter
-    ("kdp", 720, 0.875, 0.475),  # 701-828 pages: gutter 0.875 in, the text block keeps its width
+    ("kdp", 48, 0.75, 0.6),         # the design already exceeds KDP's 0.375 in gutter (+ 1/16 in for ink)
+    ("kdp", 720, 0.9375, 0.4375),   # 701-828 pages: gutter 0.875 + 1/16 in; the outside gives what it can
     ("ingramspark", 48, 0.75, 0.6),
-    ("lulu", 200, 1.0, 0.5),     # 0.5 in safety + 0.5 in gutter; the outside cannot go below 0.5 in
+    ("lulu", 200, 1.0625, 0.5625),  # 0.5 in safety + 0.5 in gutter + 1/16 in; outside 0.5 + 1/16 in
+    ("lulu", 1047, 1.3125, 0.5625),  # over 600 pages: 0.75 in gutter
 ])
 def test_the_gutter_follows_the_page_count(name, pages, inside, outside):
     from handbook_press.build import print_geometry

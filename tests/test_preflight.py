@@ -75,7 +75,7 @@ h1, h2, h3, h4, h5, h6 {{ bookmark-level: none; }}
 
 
 def render(profile, pages, *, body=None, extra_css="", icc=None, variant="profile", css=True,
-           full_fonts=False, title="Preflight test"):
+           full_fonts=False, title="Preflight test", trim=TRIM):
     """A `pages`-page document laid out with the profile's CSS (css_for), as PDF bytes."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -86,7 +86,7 @@ def render(profile, pages, *, body=None, extra_css="", icc=None, variant="profil
                        for n in range(1, pages + 1))
     style = BASE_CSS.format(serif=(FONTS / "LinLibertine_R.otf").as_uri())
     if css:
-        style += css_for(profile, pages, TRIM)
+        style += css_for(profile, pages, trim)
     if icc is not None:
         style += f"@color-profile device-cmyk {{ src: url({icc.as_uri()}); components: c, m, y, k; }}\n"
     style += extra_css
@@ -254,11 +254,38 @@ def test_safe_area_gutter_alternates_between_recto_and_verso():
     assert verso.passed, verso.to_markdown()
 
 
+def test_glyph_ink_past_the_text_block_stays_in_the_safe_area():
+    # Lulu over 600 pages: 0.5 in safety and a 0.75 in gutter, 1.25 in inside. Lines that
+    # start with j and end with f put ink past both edges of the text block (Libertine's j
+    # by 0.5 pt, f by 0.9 pt); the margins keep INK_CLEARANCE from the safety lines, so
+    # the ink stays in. Cut at the safety line, the inside edges failed.
+    long = dataclasses.replace(PROFILES["lulu"], name="lulu-over-600-pages", min_pages=2,
+                               gutter_table=((None, 0.75),))
+    words = " ".join(["jiff"] * 80)
+    body = "".join(f'<p style="break-before: page; text-align: justify">{words}</p>' for _ in range(2))
+    # The book's body has no margin of its own: the text block's edges are the page margins.
+    report = check(render(long, 2, body=body, extra_css="body { margin: 0 }"), long)
+    assert report.check("safe-area").status == "pass", report.to_markdown()
+    assert "inside (gutter, 2 pp) 1.25 in" in report.check("safe-area").message
+
+
 def test_wrong_trim_size_fails_page_size_and_boxes():
     # No css_for: WeasyPrint's default A4 page, no bleed.
     report = check(render("kdp", 24, css=False), "kdp")
     assert {"page-size", "boxes"} <= set(report.failures)
     assert "TrimBox 595" in report.check("boxes").details[0]
+
+
+def test_a_trim_the_printer_does_not_make_fails_page_size():
+    # KDP's custom trims go up to 8.5 x 11.69 in: a 9 x 12 in book is refused, however well made.
+    report = preflight(render("kdp", 24, trim=(9.0, 12.0)), "kdp", 9.0, 12.0)
+    assert report.failures == ["page-size"], report.to_markdown()
+    assert "trim 9 x 12 in is not a size kdp prints (4-8.5 in wide, 6-11.69 in tall)" in \
+        report.check("page-size").message
+    # The same book is fine for a printer whose specs give no range, and at a trim KDP makes.
+    assert preflight(render("ingramspark", 24, trim=(9.0, 12.0), variant=None), "ingramspark", 9.0, 12.0
+                     ).check("page-size").status == "pass"
+    assert preflight(render("kdp", 24, trim=(8.5, 11.0)), "kdp", 8.5, 11.0).passed
 
 
 def test_missing_trim_box_fails_boxes(kdp_pdf):

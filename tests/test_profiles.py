@@ -187,11 +187,12 @@ def test_css_for_margins_widen_the_design_to_the_gutter():
     # A short KDP book keeps print.css's margins; a long one gets KDP's 0.875 in gutter.
     assert page_margins("kdp", 100) == DESIGN_MARGINS
     rules = _page_rules(css_for("kdp", 800, (6, 9)))
-    assert rules[":right"]["margin-left"] == "0.875in"
-    assert rules[":left"]["margin-right"] == "0.875in"
+    # KDP's 0.875 in and 1/16 in for the ink of glyphs that reach past the text block.
+    assert rules[":right"]["margin-left"] == "0.9375in"
+    assert rules[":left"]["margin-right"] == "0.9375in"
     assert rules[":right"]["margin-right"] == "0.6in"
-    # Lulu 151-400 pp: 0.5 in safety + 0.5 in gutter.
-    assert _page_rules(css_for("lulu", 300, (6, 9)))[":right"]["margin-left"] == "1in"
+    # Lulu 151-400 pp: 0.5 in safety + 0.5 in gutter, and the ink's 1/16 in.
+    assert _page_rules(css_for("lulu", 300, (6, 9)))[":right"]["margin-left"] == "1.0625in"
 
 
 def test_css_for_offset_and_all_round_bleed():

@@ -133,15 +133,16 @@ def _book_or_fail(paths: Paths, strict: bool, cached: bool = False) -> Book | No
 
 
 def print_geometry(book: Book, profile, pages: int):
-    """The design's geometry with the profile's bleed, its margins widened to the
-    profile's minimums for ``pages`` pages. The text block keeps its width when
+    """The design's geometry with the profile's bleed, its margins widened to
+    `profiles.text_block_margins` for ``pages`` pages (the printer's minimums and
+    gutter, and room for glyph ink). The text block keeps its width when
     it can (the gutter grows, the outside margin shrinks), so that the print
     interior breaks its pages exactly where the reading edition does."""
     from .pagegeometry import Geometry
-    from .profiles import Sides, page_margins
+    from .profiles import text_block_margins
 
     design = Geometry.for_book(book)
-    needed = page_margins(profile, pages, Sides.all(0.0))  # the printer's minimums alone
+    needed = text_block_margins(profile, pages)  # the printer's minimums, and room for glyph ink
     inside = max(design.inside, needed.inside)
     outside = max(needed.outside, design.outside - (inside - design.inside))
     b = profile.bleed
@@ -158,21 +159,28 @@ def layout_records_path(paths: Paths) -> Path:
     return paths.build / "cache" / "layout.json"
 
 
-def _settled_layout(book: Book, profile, lay_out):
+def _settled_layout(book: Book, profile, lay_out, recorded_count=None):
     """``lay_out(edition)`` -> (result, print pages), with the profile's geometry
     for the book's page count: the gutter depends on the final count, so lay
     out again when the count moves it to another band (it settles at once in
     practice). Starts from the profile's fewest pages, so that the same
-    sources always settle on the same geometry."""
+    sources always settle on the same geometry. ``recorded_count(edition)``
+    (print pages, or None) tells what an earlier build's layout of a geometry
+    gave: a geometry the book is known to move on from is not laid out again."""
     from .paging import PrintEdition
 
+    attempts = 4
     pages, result, edition = profile.min_pages, None, None
-    for _ in range(4):
+    for attempt in range(attempts):
         geometry = print_geometry(book, profile, pages)
         edition = PrintEdition(geometry, pdf_variant=profile.pdf_variant,
                                output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
                                links=profile.allow_annotations, bookmarks=profile.allow_outlines,
                                even_pages=profile.even_pages)
+        known = recorded_count(edition) if recorded_count and attempt < attempts - 1 else None
+        if known is not None and print_geometry(book, profile, known) != geometry:
+            pages = known
+            continue
         result, pages = lay_out(edition)
         if print_geometry(book, profile, pages) == geometry:
             break
@@ -214,7 +222,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
-    from .paging import LayoutRecords, environment_key, save_records
+    from .paging import LayoutRecords, environment_key, recorded_pages, save_records
     from .pdf import render_pdf
     from .timestamps import source_date_epoch
 
@@ -223,7 +231,17 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
         return False
     profile, book, book_html = inputs
     started = time.perf_counter()
-    tried: list[LayoutRecords] = []
+    records_path = layout_records_path(paths)
+    tried: list[LayoutRecords] = []  # saved in order: a geometry laid out here replaces its old records
+
+    def recorded_count(edition):
+        records = LayoutRecords.load(records_path, environment_key(edition, styles=paths.styles,
+                                                                   content=paths.content))
+        laid = recorded_pages(book_html, book, edition, records)
+        if laid is None:
+            return None
+        tried.append(records)  # kept for the next build and the page map
+        return laid.print_page_count(edition.even_pages)
 
     def lay_out(edition):
         tried.append(LayoutRecords(environment_key(edition, styles=paths.styles, content=paths.content)))
@@ -232,7 +250,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
         return result, result.pages
 
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
-        _, result = _settled_layout(book, profile, lay_out)
+        _, result = _settled_layout(book, profile, lay_out, recorded_count)
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
     if _refused(paths, result.refused_urls):
@@ -240,7 +258,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
-    save_records(layout_records_path(paths), tried)
+    save_records(records_path, tried)
     _say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
@@ -504,7 +522,7 @@ def run_validate(paths: Paths, slug: str) -> bool:
 
     epub_file = paths.build / f"{slug}.epub"
     findings = validate.epubcheck(epub_file)
-    _say(f"EPUBCheck: {len(findings)} message(s)")
+    _say(f"EPUBCheck 5 and 4.2.6 (Kobo's): {len(findings)} message(s)")
     try:
         ace_findings = validate.ace(epub_file, paths.build / "ace")
         _say(f"Ace: {len(ace_findings)} violation(s); report in {display_path(paths.build / 'ace' / 'report.html')}")

@@ -71,6 +71,30 @@ class Geometry:
         return self.text_height / count * 0.85
 
 
+#: The smallest text block the book's typography works in (in): about thirty
+#: characters of body text a line, and a dozen lines a page.
+MIN_TEXT_WIDTH = 2.0
+MIN_TEXT_HEIGHT = 2.5
+
+
+def trim_too_small(side: str, length: float) -> str | None:
+    """What is wrong with a trim ``side`` ("width" or "height") of ``length`` inches
+    that leaves too little room for the text between the book's margins; None if it fits."""
+    design = Geometry(0, 0)
+    if side == "width":
+        margins, least = {"inside": design.inside, "outside": design.outside}, MIN_TEXT_WIDTH
+    else:
+        margins, least = {"top": design.top, "bottom": design.bottom}, MIN_TEXT_HEIGHT
+    room = length - sum(margins.values())
+    if room >= least:
+        return None
+    named = ", ".join(f"{name} {css_inches(value)}" for name, value in margins.items())
+    return (f"leaves {css_inches(max(room, 0.0), 3) if room > 0 else 'no room'}"
+            f"{' of text' if room > 0 else ' for text'} between the margins ({named}); "
+            f"the text needs at least {css_inches(least)}: make the {side} at least "
+            f"{css_inches(least + sum(margins.values()))}")
+
+
 def page_css(geometry: Geometry) -> str:
     """The @page geometry rules, for WeasyPrint (the tabs: ``thumb_tab_css``)."""
     g = geometry

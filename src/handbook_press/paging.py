@@ -133,6 +133,24 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
                      "".join(html_parts[part] for part in BOOK_PARTS), front)
 
 
+class _Unrecorded(LookupError):
+    pass
+
+
+def recorded_pages(book_html: BookHtml, book: Book, edition: PrintEdition, records: "LayoutRecords") -> BookPages | None:
+    """The book's pages from ``records`` alone, laying nothing out; None when a part has no record."""
+    def lay_out(html: str, css: str, first_folio: int | None) -> RecordedPart:
+        part = records.get(html, css)
+        if part is None:
+            raise _Unrecorded
+        return part
+
+    try:
+        return assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
+    except _Unrecorded:
+        return None
+
+
 def _digest(*parts: str | bytes) -> str:
     h = hashlib.sha256()
     for part in parts:

@@ -661,6 +661,13 @@ def _check_page_count(pages: int, profile: PrintProfile, paper: str | None, trim
 
 def _check_page_size(reader: PdfReader, profile: PrintProfile, trim: tuple[float, float]) -> CheckResult:
     want_w, want_h = page_box_size(profile, *trim)
+    if profile.trim_range is not None:
+        (least_w, most_w), (least_h, most_h) = profile.trim_range
+        if not (least_w - 0.005 <= trim[0] <= most_w + 0.005 and least_h - 0.005 <= trim[1] <= most_h + 0.005):
+            return _result("page-size", "fail",
+                           f"trim {trim[0]:g} x {trim[1]:g} in is not a size {profile.name} prints "
+                           f"({least_w:g}-{most_w:g} in wide, {least_h:g}-{most_h:g} in tall): "
+                           "change `trim` in handbook.yaml or choose another profile")
     problems, sizes = [], Counter()
     for index, page in enumerate(reader.pages):
         media = _box(page.mediabox)

@@ -101,6 +101,9 @@ class PrintProfile:
     max_file_mb: int | None
     cover_bleed: float
     sources: tuple[str, ...]
+    #: ((least, most) width, (least, most) height) of the trims the printer makes,
+    #: in inches; None where the specs publish no range.
+    trim_range: tuple[tuple[float, float], tuple[float, float]] | None = None
 
     @property
     def default_paper(self) -> Paper | None:
@@ -168,6 +171,7 @@ PROFILES: dict[str, PrintProfile] = {
         sources=("https://kdp.amazon.com/en_US/help/topic/GVBQ3CMEQW3W2VL6",
                  "https://kdp.amazon.com/en_US/help/topic/G201834180",
                  "https://kdp.amazon.com/en_US/help/topic/G201953020"),
+        trim_range=((4.0, 8.5), (6.0, 11.69)),  # custom trims, print-specs.md §1
     ),
     "ingramspark": PrintProfile(
         name="ingramspark",
@@ -354,15 +358,34 @@ def cover_size(profile: "PrintProfile | str", paper: str | None, pages: int,
     return round(2 * trim_w_in + spine + 2 * bleed, 6), round(trim_h_in + 2 * bleed, 6)
 
 
-def page_margins(profile: "PrintProfile | str", pages: int, design: Sides = DESIGN_MARGINS) -> Sides:
-    """The margins `css_for` sets: the design's, widened to the profile's minimums and gutter."""
+#: How far (in) the text block stays inside the printer's safety margins. Glyph
+#: ink reaches past the text block's edge (Libertine's f by 0.9 pt, j by 0.5 pt):
+#: a text block cut exactly at the safety line puts that ink over it, and the
+#: printer's preflight (and ours) refuses the interior.
+INK_CLEARANCE = 0.0625
+
+
+def text_block_margins(profile: "PrintProfile | str", pages: int) -> Sides:
+    """The least margins around the text block for `pages` pages: the profile's
+    minimums and gutter, plus INK_CLEARANCE on every side."""
     profile = get_profile(profile)
     minimum = profile.min_margins
     return Sides(
-        top=max(design.top, minimum.top),
-        outside=max(design.outside, minimum.outside),
-        bottom=max(design.bottom, minimum.bottom),
-        inside=max(design.inside, minimum.inside, gutter_for(profile, pages)),
+        top=minimum.top + INK_CLEARANCE,
+        outside=minimum.outside + INK_CLEARANCE,
+        bottom=minimum.bottom + INK_CLEARANCE,
+        inside=max(minimum.inside, gutter_for(profile, pages)) + INK_CLEARANCE,
+    )
+
+
+def page_margins(profile: "PrintProfile | str", pages: int, design: Sides = DESIGN_MARGINS) -> Sides:
+    """The margins `css_for` sets: the design's, widened to `text_block_margins`."""
+    least = text_block_margins(profile, pages)
+    return Sides(
+        top=max(design.top, least.top),
+        outside=max(design.outside, least.outside),
+        bottom=max(design.bottom, least.bottom),
+        inside=max(design.inside, least.inside),
     )
 
 

@@ -22,6 +22,7 @@ from markdown_it.token import Token
 
 from .diagnostics import BuildError, Diagnostics, Location, display_path
 from .model import Book, Chapter, LearningStep, Metadata, Prose, ReviewDate, Section, Topic
+from .pagegeometry import inches, trim_too_small
 from .sources import closest, load_yaml, read_text, split_front_matter
 
 METADATA_FILE = "handbook.yaml"
@@ -445,14 +446,17 @@ def _check_trim(trim: dict, node, shown: str, diagnostics: Diagnostics) -> bool:
     ok = True
     for side, default in (("width", "6in"), ("height", "9in")):
         value = trim.get(side, default)
-        if isinstance(value, str) and TRIM_LENGTH.match(value.strip()):
-            continue
         line = _line_of(node, "trim", side)
         line = _line_of(node, "trim") if line is None else line
-        diagnostics.error(Location(shown, (line or 0) + 1), "metadata-type",
-                          f"trim {side} {value!r} is not a length; write a number and a unit, "
-                          f"e.g. `{side}: {default}` (units: in, mm, cm, pt)")
-        ok = False
+        if not (isinstance(value, str) and TRIM_LENGTH.match(value.strip())):
+            diagnostics.error(Location(shown, (line or 0) + 1), "metadata-type",
+                              f"trim {side} {value!r} is not a length; write a number and a unit, "
+                              f"e.g. `{side}: {default}` (units: in, mm, cm, pt)")
+            ok = False
+        elif problem := trim_too_small(side, inches(value.strip())):
+            diagnostics.error(Location(shown, (line or 0) + 1), "metadata-type",
+                              f"trim {side} {value.strip()} {problem} (common trims: 5x8, 5.5x8.5, 6x9 in)")
+            ok = False
     return ok
 
 
