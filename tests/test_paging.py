@@ -84,21 +84,91 @@ def test_the_page_map_follows_the_pdf_through_two_geometries(tmp_path, monkeypat
     import io
     import json
 
-    from handbook_press import build, profiles
+    from handbook_press import build, pdf, profiles
 
     from .conftest import project_paths
 
     bands = dataclasses.replace(profiles.get_profile("kdp"), name="bands", min_pages=2,
                                 gutter_table=((10, 0.0), (None, 0.9)))
     monkeypatch.setitem(profiles.PROFILES, "bands", bands)
+    layouts, writes = [], []
+    real_render_pdf, real_side_by_side = pdf.render_pdf, pdf.side_by_side
+
+    def render_pdf(*args, **kwargs):
+        layouts.append(kwargs["edition"].geometry.inside)
+        return real_render_pdf(*args, **kwargs)
+
+    def side_by_side(*writers):
+        writes.append(layouts[-1])
+        return real_side_by_side(*writers)
+
+    monkeypatch.setattr(pdf, "render_pdf", render_pdf)
+    monkeypatch.setattr(pdf, "side_by_side", side_by_side)
     paths = project_paths(CONTENT, tmp_path)
     messages = io.StringIO()
     with contextlib.redirect_stderr(messages):
         assert build.build_pdf(paths, profile_name="bands")
+        # Laid out at the first guess (2 pages: the design's 0.75 in inside), then at the settled
+        # gutter; PDFs are written from the settled layout only.
+        assert (layouts, writes) == ([0.75, 0.9625], [0.9625])
         saved = json.loads(build.layout_records_path(paths).read_text())
-        assert len(saved["environments"]) == 2  # the first guess (2 pages), then the settled gutter
+        assert len(saved["environments"]) == 2
         assert build.build_page_map(paths, profile_name="bands")
     assert ": 0 of 36 parts laid out here" in messages.getvalue(), messages.getvalue()
+    assert build.layout_records_path(paths).read_text() == json.dumps(saved, sort_keys=True) + "\n"
+
+
+def test_a_rebuild_goes_straight_to_the_settled_gutter(tmp_path, monkeypatch):
+    """After an edit, the first guess is counted from the last build's records and the parts
+    changed since (laid out without drawing), not laid out in full: the PDF task lays the book
+    out once, and writes the same bytes as a build from scratch."""
+    import contextlib
+    import io
+
+    from handbook_press import build, pdf, profiles
+
+    from .conftest import project_paths
+
+    bands = dataclasses.replace(profiles.get_profile("kdp"), name="bands", min_pages=2,
+                                gutter_table=((10, 0.0), (None, 0.9)))
+    monkeypatch.setitem(profiles.PROFILES, "bands", bands)
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    incremental, scratch = project_paths(content, tmp_path / "a"), project_paths(content, tmp_path / "b")
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert build.build_pdf(incremental, profile_name="bands")
+        section = next((content / "sections").glob("model-deployment.md"))
+        section.write_text(section.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+        layouts, parts = [], []
+        real_render_pdf, real_lay_out = pdf.render_pdf, pdf.Typesetter.lay_out
+
+        def render_pdf(*args, **kwargs):
+            layouts.append(kwargs["edition"].geometry.inside)
+            return real_render_pdf(*args, **kwargs)
+
+        def lay_out(self, html, css="", first_folio=None):
+            parts.append(html[:80])
+            return real_lay_out(self, html, css, first_folio)
+
+        counted = []
+        real_pages_from_records = build._pages_from_records
+
+        def pages_from_records(paths, book_html, book, edition, *args):
+            counted.append(edition.geometry.inside)
+            return real_pages_from_records(paths, book_html, book, edition, *args)
+
+        monkeypatch.setattr(pdf, "render_pdf", render_pdf)
+        monkeypatch.setattr(pdf.Typesetter, "lay_out", lay_out)
+        monkeypatch.setattr(build, "_pages_from_records", pages_from_records)
+        assert build.build_pdf(incremental, profile_name="bands")
+        # Counted from the records: the first guess only (the settled gutter is laid out anyway).
+        assert (counted, layouts) == ([0.75], [0.9625])
+        # The edited section, the front matter and the index (their folios) at the first guess,
+        # then the whole book once: 16 sections, front, back and the blank verso.
+        assert 1 <= len(parts) - 19 <= 3, parts
+        monkeypatch.setattr(pdf, "render_pdf", real_render_pdf)
+        assert build.build_pdf(scratch, profile_name="bands")
+    for name in ("mlops-handbook.pdf", "cache/mlops-handbook-print.unchecked.pdf"):
+        assert (incremental.build / name).read_bytes() == (scratch.build / name).read_bytes(), name
 
 
 def test_the_page_map_keeps_anchors_not_pages(tmp_path, monkeypatch):

@@ -160,13 +160,15 @@ def layout_records_path(paths: Paths) -> Path:
 
 
 def _settled_layout(book: Book, profile, lay_out, recorded_count=None):
-    """``lay_out(edition)`` -> (result, print pages), with the profile's geometry
-    for the book's page count: the gutter depends on the final count, so lay
-    out again when the count moves it to another band (it settles at once in
-    practice). Starts from the profile's fewest pages, so that the same
-    sources always settle on the same geometry. ``recorded_count(edition)``
-    (print pages, or None) tells what an earlier build's layout of a geometry
-    gave: a geometry the book is known to move on from is not laid out again."""
+    """``lay_out(edition, settles)`` -> (result, print pages), with the profile's
+    geometry for the book's page count: the gutter depends on the final count,
+    so lay out again when the count moves it to another band (it settles at once
+    in practice). ``settles(pages)`` tells ``lay_out`` whether its layout is the
+    one kept (the PDF task writes no PDF from one that is not). Starts from the
+    profile's fewest pages, so that the same sources always settle on the same
+    geometry. ``recorded_count(edition)`` (print pages, or None) may tell the
+    count without the full layout: a geometry the book moves on from is then
+    not laid out at all."""
     from .paging import PrintEdition
 
     attempts = 4
@@ -177,14 +179,49 @@ def _settled_layout(book: Book, profile, lay_out, recorded_count=None):
                                output_intent_icc="icc/artifex-swop-cmyk.icc" if profile.pdf_variant else None,
                                links=profile.allow_annotations, bookmarks=profile.allow_outlines,
                                even_pages=profile.even_pages)
-        known = recorded_count(edition) if recorded_count and attempt < attempts - 1 else None
-        if known is not None and print_geometry(book, profile, known) != geometry:
+        last = attempt == attempts - 1
+
+        def settles(count: int, geometry=geometry, last=last) -> bool:
+            return last or print_geometry(book, profile, count) == geometry
+
+        known = recorded_count(edition) if recorded_count and not last else None
+        if known is not None and not settles(known):
+            _say(f"{known} pages at a {geometry.inside:g} in inside margin ({profile.name}), by the last "
+                 "build's layout records: the gutter grows, that layout is skipped")
             pages = known
             continue
-        result, pages = lay_out(edition)
-        if print_geometry(book, profile, pages) == geometry:
+        result, pages = lay_out(edition, settles)
+        if settles(pages):
             break
+        _say(f"{pages} pages at a {geometry.inside:g} in inside margin: {profile.name} asks for a wider gutter, "
+             "laying the book out again")
     return edition, result
+
+
+def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, refused: list[str]):
+    """The book's pages (`paging.BookPages`) from ``records``, laying out, without
+    drawing, only the parts they miss; of those, only the anchors are kept (a
+    book's worth of laid-out pages is most of the PDF task's memory)."""
+    from .paging import BLANK_PAGE, assemble
+
+    typesetter = None  # made at the first part without a record (WeasyPrint's import and fonts)
+
+    def lay_out(html: str, css: str, first_folio: int | None):
+        nonlocal typesetter
+        part = records.get(html, css)
+        if part is None:
+            if typesetter is None:
+                from .pdf import Typesetter
+
+                typesetter = Typesetter(edition, content=paths.content, templates=paths.templates,
+                                        styles=paths.styles)
+            part = records.put(html, css, typesetter.lay_out(html, css, first_folio))
+        return part
+
+    # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
+    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
+    refused.extend(typesetter.fetcher.refused if typesetter else [])
+    return laid
 
 
 def _refused(paths: Paths, urls: list[str]) -> bool:
@@ -222,7 +259,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
-    from .paging import LayoutRecords, environment_key, recorded_pages, save_records
+    from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf
     from .timestamps import source_date_epoch
 
@@ -232,21 +269,24 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     profile, book, book_html = inputs
     started = time.perf_counter()
     records_path = layout_records_path(paths)
+    earlier, settled = LayoutRecords.saved_environments(records_path)
     tried: list[LayoutRecords] = []  # saved in order: a geometry laid out here replaces its old records
 
     def recorded_count(edition):
-        records = LayoutRecords.load(records_path, environment_key(edition, styles=paths.styles,
-                                                                   content=paths.content))
-        laid = recorded_pages(book_html, book, edition, records)
-        if laid is None:
+        # Only a geometry the last build tried and moved on from is worth counting from its
+        # records (and the parts changed since): the one it settled on is laid out in full anyway.
+        environment = environment_key(edition, styles=paths.styles, content=paths.content)
+        if environment not in earlier or environment == settled:
             return None
+        records = LayoutRecords.load(records_path, environment)
+        laid = _pages_from_records(paths, book_html, book, edition, records, [])
         tried.append(records)  # kept for the next build and the page map
         return laid.print_page_count(edition.even_pages)
 
-    def lay_out(edition):
+    def lay_out(edition, settles):
         tried.append(LayoutRecords(environment_key(edition, styles=paths.styles, content=paths.content)))
         result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                            edition=edition, records=tried[-1])
+                            edition=edition, records=tried[-1], keep=settles)
         return result, result.pages
 
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
@@ -283,29 +323,11 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     tried: list[LayoutRecords] = []
     refused: list[str] = []
 
-    def lay_out_book(edition):
+    def lay_out_book(edition, settles):
         records = LayoutRecords.load(records_path, environment_key(edition, styles=paths.styles,
                                                                    content=paths.content))
         tried.append(records)
-        typesetter = None  # made at the first part without a record (WeasyPrint's import and fonts)
-
-        def lay_out(html: str, css: str, first_folio: int | None):
-            nonlocal typesetter
-            part = records.get(html, css)
-            if part is None:
-                if typesetter is None:
-                    from .pdf import Typesetter
-
-                    typesetter = Typesetter(edition, content=paths.content, templates=paths.templates,
-                                            styles=paths.styles)
-                # Only the anchors are kept: the laid-out pages are freed at once (a book's worth of
-                # them is most of the PDF task's memory).
-                part = records.put(html, css, typesetter.lay_out(html, css, first_folio))
-            return part
-
-        # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
-        laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
-        refused.extend(typesetter.fetcher.refused if typesetter else [])
+        laid = _pages_from_records(paths, book_html, book, edition, records, refused)
         return laid, laid.print_page_count(edition.even_pages)
 
     _, laid = _settled_layout(book, profile, lay_out_book)

@@ -133,24 +133,6 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
                      "".join(html_parts[part] for part in BOOK_PARTS), front)
 
 
-class _Unrecorded(LookupError):
-    pass
-
-
-def recorded_pages(book_html: BookHtml, book: Book, edition: PrintEdition, records: "LayoutRecords") -> BookPages | None:
-    """The book's pages from ``records`` alone, laying nothing out; None when a part has no record."""
-    def lay_out(html: str, css: str, first_folio: int | None) -> RecordedPart:
-        part = records.get(html, css)
-        if part is None:
-            raise _Unrecorded
-        return part
-
-    try:
-        return assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
-    except _Unrecorded:
-        return None
-
-
 def _digest(*parts: str | bytes) -> str:
     h = hashlib.sha256()
     for part in parts:
@@ -193,6 +175,18 @@ class LayoutRecords:
             parts = None
         return cls(environment, parts if isinstance(parts, dict) else None)
 
+    @staticmethod
+    def saved_environments(path: Path) -> tuple[set[str], str | None]:
+        """The environments ``path`` holds records for, and the one its build settled on
+        (none if it cannot be read)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+            if data["format"] == RECORDS_FORMAT:
+                return set(data["environments"]), data.get("settled")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+        return set(), None
+
     def get(self, html: str, css: str) -> RecordedPart | None:
         key = part_key(html, css)
         pages = self.known.get(key)
@@ -214,9 +208,11 @@ def _recorded(pages: list[list[str]]) -> RecordedPart:
 
 
 def save_records(path: Path, tried: list[LayoutRecords]) -> None:
-    """Write the parts a build used, for each environment it tried (the gutter, so the geometry,
-    follows the page count: a book may be laid out in two before it settles, and the page map
-    follows the same steps). Older records are dropped."""
+    """Write the parts a build used, for each environment it tried, the last being the one
+    it settled on (the gutter, so the geometry, follows the page count: a book may be laid
+    out in two before it settles, and the page map follows the same steps). Older records
+    are dropped."""
     write_atomic(Path(path), json.dumps({"format": RECORDS_FORMAT,
-                                         "environments": {r.environment: r.used for r in tried}},
+                                         "environments": {r.environment: r.used for r in tried},
+                                         "settled": tried[-1].environment if tried else None},
                                         sort_keys=True) + "\n")

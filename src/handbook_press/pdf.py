@@ -14,6 +14,7 @@ import mimetypes
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
@@ -168,7 +169,8 @@ class Typesetter:
 
 
 def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Path, styles: Path,
-               edition: PrintEdition | None = None, records: LayoutRecords | None = None) -> PdfResult:
+               edition: PrintEdition | None = None, records: LayoutRecords | None = None,
+               keep: Callable[[int], bool] | None = None) -> PdfResult:
     """Lay the book out once and write both PDFs from that layout.
 
     The body is laid out first, a section at a time: its folios (1, 2, … from
@@ -178,7 +180,9 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     target-counter() makes WeasyPrint lay out again every page that shows a
     number it did not know yet (and compare every target with every
     reference, which grows with the square of the book). ``records`` gets the
-    anchors of every part's pages, for the page-map task.
+    anchors of every part's pages, for the page-map task. ``keep(pages)``
+    False: the layout is not the one kept (the gutter follows the page count),
+    and no PDF is written from it (``print_data`` and ``reading_data`` empty).
     The print interior gets the profile's bleed, PDF/X flavour and stripping;
     the reading edition keeps links, bookmarks and tags and is cropped to the trim.
     """
@@ -201,6 +205,9 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
             print_document = document.copy(document.pages + [blank])
         else:
             print_document = document
+        if keep is not None and not keep(laid.print_page_count(edition.even_pages)):
+            return PdfResult(b"", b"", len(print_document.pages), len(document.pages), list(warnings),
+                             list(setter.fetcher.refused))
         warnings_before_writes = len(warnings)
 
         def write_print():
