@@ -195,3 +195,38 @@ def test_the_page_map_keeps_anchors_not_pages(tmp_path, monkeypatch):
         assert build.build_page_map(paths)
     [laid] = assembled
     assert len(laid.pages) > 40 and all(isinstance(page, RecordedPage) for page in laid.pages)
+
+
+def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
+    """From scratch, the page map lays every other section out in a forked child (only their
+    anchors come back): the same map as laid out in one process, and every part still
+    counted as laid out here."""
+    import contextlib
+    import io
+
+    import pytest
+
+    from handbook_press import build, sidebyside
+
+    from .conftest import project_paths
+
+    if not sidebyside.can_fork():
+        pytest.skip("one core, or no fork: the page map lays out in one process")
+    calls = []
+    real_side_by_side = sidebyside.side_by_side
+
+    def side_by_side(background, foreground):
+        calls.append(1)
+        return real_side_by_side(background, foreground)
+
+    monkeypatch.setattr(sidebyside, "side_by_side", side_by_side)
+    maps, messages = [], io.StringIO()
+    with contextlib.redirect_stderr(messages):
+        for folder in ("two-cores", "one-core"):
+            paths = project_paths(CONTENT, tmp_path / folder)
+            assert build.build_page_map(paths)
+            maps.append((paths.build / "mlops-handbook.pages.json").read_bytes())
+            monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
+    assert calls == [1]
+    assert maps[0] == maps[1]
+    assert messages.getvalue().count(": 18 of 18 parts laid out here") == 2, messages.getvalue()

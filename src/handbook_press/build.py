@@ -202,8 +202,10 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
     """The book's pages (`paging.BookPages`) from ``records``, laying out, without
     drawing, only the parts they miss; of those, only the anchors are kept (a
     book's worth of laid-out pages is most of the PDF task's memory)."""
-    from .paging import BLANK_PAGE, assemble
+    from .paging import BLANK_PAGE, assemble, body_parts
 
+    body = body_parts(book_html, book, edition.geometry)
+    refused.extend(_lay_out_missing_sections(paths, edition, body, records))
     typesetter = None  # made at the first part without a record (WeasyPrint's import and fonts)
 
     def lay_out(html: str, css: str, first_folio: int | None):
@@ -219,9 +221,37 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
         return part
 
     # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
-    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE)
+    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE, body)
     refused.extend(typesetter.fetcher.refused if typesetter else [])
     return laid
+
+
+def _lay_out_missing_sections(paths: Paths, edition, body: list[tuple[str, str]], records) -> list[str]:
+    """Record the sections ``records`` miss, laid out on two cores when the machine has
+    them: a section's pages break the same wherever its folios start, and only their
+    anchors cross from the forked child. Returns the URLs the renderer refused."""
+    from .paging import RecordedPage, RecordedPart
+    from .sidebyside import can_fork, side_by_side
+
+    missing = [(html, css) for html, css in body if not records.has(html, css)]
+    if len(missing) < 2 or not can_fork():
+        return []  # `assemble` lays them out as it meets them
+
+    def lay_out(share: list[tuple[str, str]]):
+        from .pdf import Typesetter
+
+        typesetter = Typesetter(edition, content=paths.content, templates=paths.templates, styles=paths.styles)
+        return ([[list(page.anchors) for page in typesetter.lay_out(html, css).pages] for html, css in share],
+                typesetter.fetcher.refused)
+
+    # Every other section each, so that both halves take about as long.
+    theirs, mine = missing[1::2], missing[0::2]
+    (their_pages, their_refused), (my_pages, my_refused) = side_by_side(lambda: lay_out(theirs),
+                                                                        lambda: lay_out(mine))
+    for (html, css), pages in [*zip(theirs, their_pages), *zip(mine, my_pages)]:
+        records.put(html, css, RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages)))
+    records.missed += len(missing)
+    return their_refused + my_refused
 
 
 def _refused(paths: Paths, urls: list[str]) -> bool:

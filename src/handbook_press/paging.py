@@ -100,17 +100,24 @@ class BookPages:
         return len(self.pages) + (1 if even_pages and len(self.pages) % 2 else 0)
 
 
-def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage) -> BookPages:
-    """Lay the book out part by part (through ``lay_out``) and put the pages in order."""
+def body_parts(book_html: BookHtml, book: Book, geometry: Geometry) -> list[tuple[str, str]]:
+    """The body's parts as they are laid out, (HTML, CSS): each section alone, with its thumb tab."""
+    count = len(book.sections)
+    return [(book_html.render("body", sections=[section]), thumb_tab_css(geometry, section.number, count))
+            for section in book.sections]
+
+
+def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage,
+             body: list[tuple[str, str]] | None = None) -> BookPages:
+    """Lay the book out part by part (through ``lay_out``) and put the pages in order.
+    ``body``: the `body_parts`, when the caller has them already."""
     html_parts = {part: "" for part in BOOK_PARTS}
     body_pages: list = []
-    count = len(book.sections)
-    for section in book.sections:
+    for html, css in body if body is not None else body_parts(book_html, book, geometry):
         if len(body_pages) % 2:
             body_pages.append(blank)
-        html = book_html.render("body", sections=[section])
         html_parts["body"] += html
-        body_pages += lay_out(html, thumb_tab_css(geometry, section.number, count), len(body_pages) + 1).pages
+        body_pages += lay_out(html, css, len(body_pages) + 1).pages
     first_page: dict[str, int] = {}
     for index, page in enumerate(body_pages):  # a split box repeats its anchor on later pages
         for anchor in page.anchors:
@@ -186,6 +193,9 @@ class LayoutRecords:
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
         return set(), None
+
+    def has(self, html: str, css: str) -> bool:
+        return part_key(html, css) in self.known
 
     def get(self, html: str, css: str) -> RecordedPart | None:
         key = part_key(html, css)
