@@ -23,7 +23,12 @@ def test_preview_shows_the_section_with_the_books_folios_and_its_tab(built_books
     pages = pdf_pages(preview)
     assert pages[0].strip().startswith("Section 3 ")
     assert not any(re.match(r"^Section 4 ", p.strip()) for p in pages)
-    assert sorted((paths.build / "preview").glob("section-03*.png"))  # and a picture of each page
+    # A picture of each page, and none left over from an earlier preview with more pages.
+    (paths.build / "preview" / "section-03-page-99.png").write_bytes(b"from a longer section")
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "3")
+    pictures = sorted(p.name for p in (paths.build / "preview").glob("section-03*.png"))
+    assert pictures == [f"section-03-page-{n:02d}.png" for n in range(1, len(pdf_pages(preview)) + 1)]
 
     book = pdf_pages(book_pdf)
     start = next(i for i, p in enumerate(book) if p.strip().startswith("Section 3 ") and ". ." not in p)

@@ -478,11 +478,15 @@ def run_preview(paths: Paths, section_number: str | None, cached: bool = False) 
             import io
 
             out = io.BytesIO()
-            image.save(out, format="PNG")
+            image.save(out, format="PNG", compress_level=1)
             write_atomic(folder / f"{stem}-page-{index + 1:02d}.png", out.getvalue())
         count = len(document)
     finally:
         document.close()
+    for stale in folder.glob(f"{stem}-page-*.png"):  # pages an earlier, longer preview had
+        number = stale.stem.rsplit("-", 1)[1]
+        if number.isdigit() and int(number) > count:
+            stale.unlink()
     _say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
          f"{display_path(folder / f'{stem}.pdf')} and {count} PNG page(s)")
     return True

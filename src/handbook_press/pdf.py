@@ -245,5 +245,5 @@ def render_preview(html: str, book: Book, *, content: Path, templates: Path, sty
     with weasyprint_warnings() as warnings:
         data = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).write_pdf(
             stylesheets=stylesheets, font_config=font_config, full_fonts=True,
-            pdf_identifier=pdf_identifier(book))
+            pdf_identifier=pdf_identifier(book), uncompressed_pdf=True)
     return data, list(warnings)
