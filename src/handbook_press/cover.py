@@ -25,8 +25,9 @@ def render_cover_html(templates: Path, meta: Metadata, section_count: int, times
 
 def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css: str,
                      warnings_out: list[str] | None = None) -> bytes:
-    """The cover as a one-page PDF; WeasyPrint's warnings (a glyph the fonts lack,
-    say) are appended to ``warnings_out`` for the caller to report."""
+    """The cover as a one-page PDF, only to be rasterised: written uncompressed, since
+    compressing the embedded fonts took most of the write. WeasyPrint's warnings (a
+    glyph the fonts lack, say) are appended to ``warnings_out`` for the caller to report."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
@@ -37,7 +38,7 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
               CSS(filename=str(styles / "cover.css"), font_config=fonts, url_fetcher=fetcher)]
     with weasyprint_warnings() as warnings:
         data = HTML(string=html, base_url=str(templates.resolve()) + "/", url_fetcher=fetcher).write_pdf(
-            stylesheets=sheets, font_config=fonts, full_fonts=True)
+            stylesheets=sheets, font_config=fonts, full_fonts=True, uncompressed_pdf=True)
     if fetcher.refused:
         raise RuntimeError(f"the cover asked for files outside the project: {fetcher.refused}")
     if warnings_out is not None:
