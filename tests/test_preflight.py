@@ -202,6 +202,10 @@ def test_too_few_pages_fails_page_count():
     report = check(render("kdp", 2), "kdp")
     assert "page-count" in report.failures
     assert "24-828" in report.check("page-count").message
+    assert "take" not in report.check("page-count").message.split("24-828")[1]  # no printer binds 2 pages
+    # Which printers take the book as it is: 4 pages, the offset printer alone (Ingram: 18 and up).
+    four = check(render("kdp", 4), "kdp").check("page-count").message
+    assert four == "4 pages; kdp takes 24-828: offset takes 4 (`profile=offset`)"
 
 
 def test_link_annotation_fails_under_kdp():

@@ -36,7 +36,7 @@ from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
 from .contentstream import operations_of
-from .profiles import PrintProfile, Rule, get_profile, gutter_for, page_box_size, page_range
+from .profiles import PROFILES, PrintProfile, Rule, get_profile, gutter_for, page_box_size, page_range
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -646,7 +646,10 @@ def _check_page_count(pages: int, profile: PrintProfile, paper: str | None, trim
     low, high = page_range(profile, paper, trim)
     allowed = f"{low}-{high}" if high is not None else f"at least {low}"
     if pages < low or (high is not None and pages > high):
-        count = _result("page-count", "fail", f"{pages} pages; {profile.name} takes {allowed}")
+        others = [name for name, other in PROFILES.items() if name != profile.name and _takes(other, pages, trim)]
+        hint = (f": {', '.join(others)} take{'s' if len(others) == 1 else ''} {pages} (`profile={others[0]}`)"
+                if others else "")
+        count = _result("page-count", "fail", f"{pages} pages; {profile.name} takes {allowed}{hint}")
     else:
         count = _result("page-count", "pass", f"{pages} pages ({allowed} allowed)")
     if not profile.even_pages:
@@ -657,6 +660,11 @@ def _check_page_count(pages: int, profile: PrintProfile, paper: str | None, trim
     else:
         parity = _result("page-parity", "pass", f"{pages} pages is even")
     return count, parity
+
+
+def _takes(profile: PrintProfile, pages: int, trim: tuple[float, float]) -> bool:
+    low, high = page_range(profile, None, trim)
+    return low <= pages and (high is None or pages <= high)
 
 
 def _check_page_size(reader: PdfReader, profile: PrintProfile, trim: tuple[float, float]) -> CheckResult:
