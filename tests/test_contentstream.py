@@ -42,6 +42,18 @@ def test_strings_arrays_dictionaries_comments_and_escaped_names():
     same_operations(operations, ContentStream(stream, None).operations)
 
 
+def test_a_long_text_array_is_one_operand_whatever_it_holds():
+    # A TJ array is read in one match; one with a literal string at its end falls back to the
+    # token-by-token reading, at once (the match is atomic: no backtracking through 2,000 items).
+    glyphs = b" ".join(b"<%04x>-%d" % (n, n % 7) for n in range(2000))
+    for data in (b"BT [" + glyphs + b"] TJ ET", b"BT [" + glyphs + b" (x)] TJ ET", b"BT [/A " + glyphs + b"] TJ ET"):
+        operations = parse_operations(data)
+        assert [op for _, op in operations] == [b"BT", b"TJ", b"ET"]
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        same_operations(operations, ContentStream(stream, None).operations)
+
+
 @pytest.mark.parametrize("data", [b"BI /W 1 /H 1 /BPC 8 /CS /G ID \x00 EI", b"(open", b"[1 2", b"1 2 >> re",
                                   b"[1 re]"])
 def test_what_it_does_not_read_is_refused(data):

@@ -21,6 +21,11 @@ from pypdf.generic import ContentStream, NameObject
 _TOKENS = re.compile(
     rb"(?P<space>[\x00\t\n\x0c\r ]+|%[^\r\n]*)"
     rb"|(?P<name>/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*)"
+    # A flat array of numbers, names and hex strings (a TJ array: two tokens a glyph) in
+    # one match; atomic, so that an array this does not cover fails at once and is read
+    # token by token below.
+    rb"|(?P<array>\[(?>[\x00\t\n\x0c\r ]+|[+\-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+    rb"|/[^\x00\t\n\x0c\r ()<>\[\]{}/%]*|<[0-9A-Fa-f\x00\t\n\x0c\r ]*>)*+\])"
     rb"|(?P<open><<|\[)"
     rb"|(?P<close>>>|\])"
     rb"|(?P<hex><[0-9A-Fa-f\x00\t\n\x0c\r ]*>)"
@@ -95,6 +100,8 @@ def parse_operations(data: bytes) -> list[tuple[list[Any], bytes]]:
             value: Any = _STRING
         elif kind == "hex":
             value = _STRING
+        elif kind == "array":
+            value = _ARRAY
         elif kind == "name":
             value = _name(match.group())
         elif kind == "open":
