@@ -8,6 +8,7 @@ Outputs are only replaced when the whole file was produced.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -230,7 +231,6 @@ def _lay_out_missing_sections(paths: Paths, edition, body: list[tuple[str, str]]
     """Record the sections ``records`` miss, laid out on two cores when the machine has
     them: a section's pages break the same wherever its folios start, and only their
     anchors cross from the forked child. Returns the URLs the renderer refused."""
-    from .paging import RecordedPage, RecordedPart
     from .sidebyside import can_fork, side_by_side
 
     missing = [(html, css) for html, css in body if not records.has(html, css)]
@@ -249,7 +249,7 @@ def _lay_out_missing_sections(paths: Paths, edition, body: list[tuple[str, str]]
     (their_pages, their_refused), (my_pages, my_refused) = side_by_side(lambda: lay_out(theirs),
                                                                         lambda: lay_out(mine))
     for (html, css), pages in [*zip(theirs, their_pages), *zip(mine, my_pages)]:
-        records.put(html, css, RecordedPart(tuple(RecordedPage(tuple(anchors)) for anchors in pages)))
+        records.put_anchors(html, css, pages)
     records.missed += len(missing)
     return their_refused + my_refused
 
@@ -302,10 +302,14 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     earlier, settled = LayoutRecords.saved_environments(records_path)
     tried: list[LayoutRecords] = []  # saved in order: a geometry laid out here replaces its old records
 
+    @functools.cache  # it hashes the package, styles and fonts: once per geometry
+    def environment_of(edition) -> str:
+        return environment_key(edition, styles=paths.styles, content=paths.content)
+
     def recorded_count(edition):
         # Only a geometry the last build tried and moved on from is worth counting from its
         # records (and the parts changed since): the one it settled on is laid out in full anyway.
-        environment = environment_key(edition, styles=paths.styles, content=paths.content)
+        environment = environment_of(edition)
         if environment not in earlier or environment == settled:
             return None
         records = LayoutRecords.load(records_path, environment)
@@ -314,7 +318,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
         return laid.print_page_count(edition.even_pages)
 
     def lay_out(edition, settles):
-        tried.append(LayoutRecords(environment_key(edition, styles=paths.styles, content=paths.content)))
+        tried.append(LayoutRecords(environment_of(edition)))
         result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
                             edition=edition, records=tried[-1], keep=settles)
         return result, result.pages
@@ -342,7 +346,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     (`paging.LayoutRecords`): only parts the PDF task has not laid out as they
     are now (an edited section, or everything before the first PDF) are laid
     out here, and nothing is drawn or written but the map."""
-    from .paging import BLANK_PAGE, LayoutRecords, assemble, environment_key, save_records
+    from .paging import LayoutRecords, environment_key, save_records
 
     inputs = _layout_inputs(paths, "pagemap", profile_name, version, strict, cached)
     if inputs is None:

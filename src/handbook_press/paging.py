@@ -208,8 +208,12 @@ class LayoutRecords:
 
     def put(self, html: str, css: str, part: LaidOutPart) -> RecordedPart:
         """Record ``part``; returns the record, which is all the page map keeps of it."""
+        return self.put_anchors(html, css, [list(page.anchors) for page in part.pages])
+
+    def put_anchors(self, html: str, css: str, pages: list[list[str]]) -> RecordedPart:
+        """Record a part laid out elsewhere, from the anchors on each of its pages."""
         key = part_key(html, css)
-        self.known[key] = self.used[key] = pages = [list(page.anchors) for page in part.pages]
+        self.known[key] = self.used[key] = pages
         return _recorded(pages)
 
 

@@ -645,8 +645,9 @@ def _check_file_size(size: int, profile: PrintProfile) -> CheckResult:
 def _check_page_count(pages: int, profile: PrintProfile, paper: str | None, trim: tuple[float, float]):
     low, high = page_range(profile, paper, trim)
     allowed = f"{low}-{high}" if high is not None else f"at least {low}"
-    if pages < low or (high is not None and pages > high):
-        others = [name for name, other in PROFILES.items() if name != profile.name and _takes(other, pages, trim)]
+    if not _within(pages, low, high):
+        others = [name for name, other in PROFILES.items()
+                  if name != profile.name and _within(pages, *page_range(other, None, trim))]
         hint = (f": {', '.join(others)} take{'s' if len(others) == 1 else ''} {pages} (`profile={others[0]}`)"
                 if others else "")
         count = _result("page-count", "fail", f"{pages} pages; {profile.name} takes {allowed}{hint}")
@@ -662,8 +663,7 @@ def _check_page_count(pages: int, profile: PrintProfile, paper: str | None, trim
     return count, parity
 
 
-def _takes(profile: PrintProfile, pages: int, trim: tuple[float, float]) -> bool:
-    low, high = page_range(profile, None, trim)
+def _within(pages: int, low: int, high: int | None) -> bool:
     return low <= pages and (high is None or pages <= high)
 
 
