@@ -107,6 +107,12 @@ def body_parts(book_html: BookHtml, book: Book, geometry: Geometry) -> list[tupl
             for section in book.sections]
 
 
+def opening_index(pages_before: int) -> int:
+    """Where a section opens in the body after ``pages_before`` pages: on a recto (an even
+    index, folio odd), after a blank verso when needed."""
+    return pages_before + pages_before % 2
+
+
 def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage,
              body: list[tuple[str, str]] | None = None) -> BookPages:
     """Lay the book out part by part (through ``lay_out``) and put the pages in order.
@@ -114,7 +120,7 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
     html_parts = {part: "" for part in BOOK_PARTS}
     body_pages: list = []
     for html, css in body if body is not None else body_parts(book_html, book, geometry):
-        if len(body_pages) % 2:
+        if opening_index(len(body_pages)) > len(body_pages):
             body_pages.append(blank)
         html_parts["body"] += html
         body_pages += lay_out(html, css, len(body_pages) + 1).pages

@@ -25,8 +25,9 @@ from . import pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
-from .paging import LayoutRecords, PrintEdition, assemble, output_intent_css
+from .paging import LayoutRecords, PrintEdition, assemble, body_parts, output_intent_css
 from .sidebyside import side_by_side
+from .splitbody import lay_out_body
 
 pdfwriter.install()
 
@@ -188,16 +189,21 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     """
     edition = edition or PrintEdition(Geometry.for_book(book))
     setter = Typesetter(edition, content=content, templates=templates, styles=styles)
+    body = body_parts(book_html, book, edition.geometry)
+    laid_body = None
 
     def lay_out(html: str, css: str, first_folio: int | None):
-        part = setter.lay_out(html, css, first_folio)
+        part = laid_body.take(html, css, first_folio) if laid_body is not None else None
+        if part is None:
+            part = setter.lay_out(html, css, first_folio)
         if records is not None:
             records.put(html, css, part)
         return part
 
     with weasyprint_warnings() as warnings:
         blank = setter.blank_verso()
-        laid = assemble(book_html, book, edition.geometry, lay_out, blank)
+        laid_body = lay_out_body(body, setter.lay_out, setter.font_config, warnings, setter.fetcher.refused)
+        laid = assemble(book_html, book, edition.geometry, lay_out, blank, body)
         document = laid.front.copy(laid.pages)
         body_start = laid.body_start
         if laid.print_page_count(edition.even_pages) > len(document.pages):
@@ -207,7 +213,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
             print_document = document
         if keep is not None and not keep(laid.print_page_count(edition.even_pages)):
             return PdfResult(b"", b"", len(print_document.pages), len(document.pages), list(warnings),
-                             list(setter.fetcher.refused))
+                             list(dict.fromkeys(setter.fetcher.refused)))
         warnings_before_writes = len(warnings)
 
         def write_print():
@@ -224,7 +230,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         (printed, print_warnings), reading = side_by_side(write_print, write_reading)
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
     return PdfResult(printed, reading, len(print_document.pages), len(document.pages), messages,
-                     list(setter.fetcher.refused))
+                     list(dict.fromkeys(setter.fetcher.refused)))
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,

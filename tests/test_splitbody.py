@@ -1,0 +1,199 @@
+"""The body laid out on two cores (splitbody): the same PDFs, every part once, nothing lost."""
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from handbook_press import sidebyside, splitbody
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTENT = ROOT / "content"
+
+needs_two_cores = pytest.mark.skipif(not sidebyside.can_fork(), reason="one core, or no fork: laid out in one process")
+
+
+@dataclass
+class FakePage:
+    anchors: dict
+
+
+@dataclass
+class FakePart:
+    pages: list
+
+
+def fake_parts(count: int) -> list[tuple[str, str]]:
+    return [(f"<section {index}>", f"/* tab {index} */") for index in range(count)]
+
+
+def fake_lay_out(page_counts: list[int], warnings: list[str], refused: list[str], calls: list):
+    def lay_out(html: str, css: str, first_folio: int | None):
+        index = int(html.split()[1].rstrip(">"))
+        calls.append((index, first_folio, os.getpid()))
+        time.sleep(0.05)  # as a layout takes time: both processes get a share
+        warnings.append(f"warning from section {index}")
+        refused.append(f"file:///outside/{index}")
+        return FakePart([FakePage({f"s{index}p{n}": None}) for n in range(page_counts[index])])
+
+    return lay_out
+
+
+@needs_two_cores
+def test_every_part_is_laid_out_once_and_reported_in_reading_order():
+    """This process takes sections from the front, with the folios `assemble` will ask for
+    (a section opens on a recto: odd folio, a blank verso before it when needed), the child
+    from the back, numbered from 1; their warnings and refused URLs come back, in reading order."""
+    page_counts = [3, 2, 5, 1, 4, 2, 3, 1, 2]
+    parts = fake_parts(len(page_counts))
+    warnings, refused, calls = [], [], []
+    split = splitbody.lay_out_body(parts, fake_lay_out(page_counts, warnings, refused, calls), None,
+                                   warnings, refused)
+    assert split is not None
+    mine = sorted(index for index, _, _ in calls)  # the child's calls stayed in the child
+    theirs = sorted(int(html.split()[1].rstrip(">")) for html, _ in split.theirs)
+    assert mine and theirs, "both processes laid out a share"
+    assert sorted(mine + theirs) == list(range(len(parts))), "every part exactly once"
+    assert mine == list(range(len(mine))), "this process has the first sections"
+    folio, expected = 1, []
+    for index in mine:
+        folio += (folio - 1) % 2  # after an odd number of pages, a blank verso
+        expected.append((parts[index][0], parts[index][1], folio))
+        folio += page_counts[index]
+    assert sorted(split.mine, key=expected.index) == expected
+    for key, part in split.theirs.items():  # whole pages came back through the pipe
+        index = parts.index(key)
+        assert [page.anchors for page in part.pages] == [{f"s{index}p{n}": None} for n in range(page_counts[index])]
+    assert warnings == [f"warning from section {index}" for index in range(len(parts))]
+    assert refused == [f"file:///outside/{index}" for index in range(len(parts))]
+
+
+@needs_two_cores
+def test_parts_a_dead_child_took_are_left_to_assemble(monkeypatch):
+    """If the child dies, the parts it had taken are not in the split: `assemble` lays them out
+    (with their folios) when it asks for them, and none is laid out twice here meanwhile."""
+    page_counts = [2] * 6
+    parts = fake_parts(len(page_counts))
+    warnings, refused, calls = [], [], []
+    real_lay_out = fake_lay_out(page_counts, warnings, refused, calls)
+    parent = os.getpid()
+
+    def lay_out(html, css, first_folio):
+        if os.getpid() != parent:
+            os._exit(3)  # the child dies on its first part
+        return real_lay_out(html, css, first_folio)
+
+    split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused)
+    assert split.theirs == {}
+    laid_here = [index for index, _, _ in calls]
+    assert laid_here == list(range(len(laid_here))) and 0 < len(laid_here) < len(parts)
+    missing = parts[len(laid_here)]
+    assert split.take(*missing, 99) is None
+
+
+def test_one_core_lays_nothing_out_ahead(monkeypatch):
+    monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
+    calls = []
+    assert splitbody.lay_out_body(fake_parts(4), fake_lay_out([1] * 4, [], [], calls), None, [], []) is None
+    assert calls == []
+
+
+@needs_two_cores
+def test_the_meeting_gives_each_index_once_across_a_fork():
+    meeting = splitbody._Meeting(200)
+
+    def take(step):
+        taken = []
+        while (index := step()) is not None:
+            taken.append(index)
+        return taken
+
+    theirs, mine = sidebyside.side_by_side(lambda: take(meeting.from_back), lambda: take(meeting.from_front))
+    assert sorted(mine + theirs) == list(range(200))
+    assert mine == list(range(len(mine))) and theirs == list(range(199, len(mine) - 1, -1))
+
+
+def _typesetter(tmp_path):
+    from handbook_press import build
+    from handbook_press.html import BookHtml, RenderContext
+    from handbook_press.paging import PrintEdition, body_parts
+    from handbook_press.pagegeometry import Geometry
+    from handbook_press.pdf import Typesetter
+
+    book, diagnostics = build.load(CONTENT)
+    assert book is not None, diagnostics
+    edition = PrintEdition(Geometry.for_book(book))
+    setter = Typesetter(edition, content=CONTENT, templates=ROOT / "templates", styles=ROOT / "styles")
+    parts = body_parts(BookHtml(ROOT / "templates", RenderContext(book, None, "2024-01-01")), book, edition.geometry)
+    return setter, parts
+
+
+def _folios(pages) -> list[str]:
+    texts = []
+    for page in pages:
+        for box in splitbody.counter_boxes(page).values():
+            texts.append("".join(child.text for line in box.children for child in line.children))
+    return texts
+
+
+def test_folio_boxes_are_replaced_by_those_of_the_true_folios(tmp_path):
+    """A part laid out numbered from 1 gets the folio boxes of its place in the book; the rest
+    of every page (text, running heads, the thumb tab) is the part's own."""
+    setter, parts = _typesetter(tmp_path)
+    html, css = parts[2]
+    pages = list(setter.lay_out(html, css, None).pages)
+    assert _folios(pages) == [str(n) for n in range(1, len(pages) + 1)]
+    others = [[box for box in page._page_box.children if box not in splitbody.counter_boxes(page).values()]
+              for page in pages]
+    assert splitbody.fix_folios(pages, setter.lay_out, 41)
+    assert _folios(pages) == [str(n) for n in range(41, 41 + len(pages))]
+    assert [[box for box in page._page_box.children if box not in splitbody.counter_boxes(page).values()]
+            for page in pages] == others
+
+
+def test_folio_pages_that_do_not_match_leave_the_part_untouched(tmp_path):
+    setter, parts = _typesetter(tmp_path)
+    pages = list(setter.lay_out(*parts[2], None).pages)
+    before = [list(page._page_box.children) for page in pages]
+
+    def one_page_short(html, css, first_folio):
+        part = setter.lay_out(html, css, first_folio)
+        return FakePart(part.pages[:-1])
+
+    assert not splitbody.fix_folios(pages, one_page_short, 41)
+    assert [list(page._page_box.children) for page in pages] == before
+
+
+@needs_two_cores
+def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
+    """The reading edition and the print interior, byte for byte, and the same layout records,
+    whether the body was laid out on two cores (the child's pages pickled across, their folios
+    laid out again) or in one process."""
+    import contextlib
+    import io
+
+    from handbook_press import build
+
+    from .conftest import project_paths
+
+    fixed = []
+    real_fix = splitbody.fix_folios
+
+    def fix_folios(*args):
+        fixed.append(real_fix(*args))
+        return fixed[-1]
+
+    monkeypatch.setattr(splitbody, "fix_folios", fix_folios)
+    outputs = []
+    with contextlib.redirect_stderr(io.StringIO()):
+        for folder in ("two-cores", "one-core"):
+            paths = project_paths(CONTENT, tmp_path / folder)
+            assert build.build_pdf(paths)
+            outputs.append([(paths.build / "mlops-handbook.pdf").read_bytes(),
+                            build.unchecked_print_path(paths, "mlops-handbook").read_bytes(),
+                            build.layout_records_path(paths).read_bytes()])
+            monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
+    assert fixed and all(fixed), "the child laid out sections, and every one was renumbered"
+    assert outputs[0] == outputs[1]
