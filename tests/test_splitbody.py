@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from handbook_press import sidebyside, splitbody
+from handbook_press.paging import opening_index
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTENT = ROOT / "content"
@@ -18,6 +19,7 @@ needs_two_cores = pytest.mark.skipif(not sidebyside.can_fork(), reason="one core
 @dataclass
 class FakePage:
     anchors: dict
+    folio: int | None = None
 
 
 @dataclass
@@ -29,52 +31,78 @@ def fake_parts(count: int) -> list[tuple[str, str]]:
     return [(f"<section {index}>", f"/* tab {index} */") for index in range(count)]
 
 
+def section_of(html: str) -> int:
+    return int(html.split()[1].rstrip(">"))
+
+
 def fake_lay_out(page_counts: list[int], warnings: list[str], refused: list[str], calls: list):
+    """A layout that numbers its pages as WeasyPrint would (from 1 without a first folio)."""
+
     def lay_out(html: str, css: str, first_folio: int | None):
-        index = int(html.split()[1].rstrip(">"))
-        calls.append((index, first_folio, os.getpid()))
+        index = section_of(html)
+        calls.append((index, first_folio))
         time.sleep(0.05)  # as a layout takes time: both processes get a share
         warnings.append(f"warning from section {index}")
         refused.append(f"file:///outside/{index}")
-        return FakePart([FakePage({f"s{index}p{n}": None}) for n in range(page_counts[index])])
+        return FakePart([FakePage({f"s{index}p{n}": (0, 0)}, (first_folio or 1) + n)
+                         for n in range(page_counts[index])])
 
     return lay_out
 
 
+def renumber(pages, lay_out, first_folio):
+    for n, page in enumerate(pages):
+        page.folio = first_folio + n
+    return True
+
+
+def assemble_body(split, parts, lay_out) -> list:
+    """What `paging.assemble` does with the body: each part at its folio, blank versos as None."""
+    pages: list = []
+    for html, css in parts:
+        if opening_index(len(pages)) > len(pages):
+            pages.append(None)
+        part = split.take(html, css, len(pages) + 1) or lay_out(html, css, len(pages) + 1)
+        pages += part.pages
+    return pages
+
+
+def check_body(pages, page_counts):
+    expected: list = []
+    for index, count in enumerate(page_counts):
+        if opening_index(len(expected)) > len(expected):
+            expected.append(None)
+        expected += [({f"s{index}p{n}": (0, 0)}, len(expected) + 1 + n) for n in range(count)]
+    assert [page if page is None else (page.anchors, page.folio) for page in pages] == expected
+
+
 @needs_two_cores
-def test_every_part_is_laid_out_once_and_reported_in_reading_order():
-    """This process takes sections from the front, with the folios `assemble` will ask for
-    (a section opens on a recto: odd folio, a blank verso before it when needed), the child
-    from the back, numbered from 1; their warnings and refused URLs come back, in reading order."""
+def test_every_part_is_laid_out_once_numbered_and_reported_in_reading_order(monkeypatch):
+    """This process takes sections from the front, at the folios `assemble` asks for, the child
+    from the back, renumbered once it knows where its share opens; every page arrives in
+    place of its placeholder, and warnings and refused URLs come back in reading order."""
+    monkeypatch.setattr(splitbody, "fix_folios", renumber)  # the child inherits it
     page_counts = [3, 2, 5, 1, 4, 2, 3, 1, 2]
     parts = fake_parts(len(page_counts))
     warnings, refused, calls = [], [], []
-    split = splitbody.lay_out_body(parts, fake_lay_out(page_counts, warnings, refused, calls), None,
-                                   warnings, refused)
+    lay_out = fake_lay_out(page_counts, warnings, refused, calls)
+    split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused)
     assert split is not None
-    mine = sorted(index for index, _, _ in calls)  # the child's calls stayed in the child
-    theirs = sorted(int(html.split()[1].rstrip(">")) for html, _ in split.theirs)
-    assert mine and theirs, "both processes laid out a share"
-    assert sorted(mine + theirs) == list(range(len(parts))), "every part exactly once"
-    assert mine == list(range(len(mine))), "this process has the first sections"
-    folio, expected = 1, []
-    for index in mine:
-        folio += (folio - 1) % 2  # after an odd number of pages, a blank verso
-        expected.append((parts[index][0], parts[index][1], folio))
-        folio += page_counts[index]
-    assert sorted(split.mine, key=expected.index) == expected
-    for key, part in split.theirs.items():  # whole pages came back through the pipe
-        index = parts.index(key)
-        assert [page.anchors for page in part.pages] == [{f"s{index}p{n}": None} for n in range(page_counts[index])]
+    mine = [index for index, _ in calls]  # the child's calls stayed in the child
+    assert split.theirs and mine == list(range(len(mine))), "this process has the first sections, the child the rest"
+    assert sorted(mine + [section_of(html) for html, _ in split.theirs]) == list(range(len(parts)))
+    placeholders = assemble_body(split, parts, lay_out)
+    assert any(isinstance(page, splitbody.Placeholder) for page in placeholders)
+    pages = split.finish(placeholders)
+    check_body(pages, page_counts)
+    assert len(calls) == len(mine) and split.delivered == len(split.theirs), "nothing laid out again"
     assert warnings == [f"warning from section {index}" for index in range(len(parts))]
     assert refused == [f"file:///outside/{index}" for index in range(len(parts))]
 
 
 @needs_two_cores
-def test_parts_a_dead_child_took_are_left_to_assemble(monkeypatch):
-    """If the child dies, the parts it had taken are not in the split: `assemble` lays them out
-    (with their folios) when it asks for them, and none is laid out twice here meanwhile."""
-    page_counts = [2] * 6
+def test_parts_a_child_dead_early_took_are_laid_out_by_assemble():
+    page_counts = [2, 1, 2, 3, 2, 1]
     parts = fake_parts(len(page_counts))
     warnings, refused, calls = [], [], []
     real_lay_out = fake_lay_out(page_counts, warnings, refused, calls)
@@ -87,10 +115,28 @@ def test_parts_a_dead_child_took_are_left_to_assemble(monkeypatch):
 
     split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused)
     assert split.theirs == {}
-    laid_here = [index for index, _, _ in calls]
-    assert laid_here == list(range(len(laid_here))) and 0 < len(laid_here) < len(parts)
-    missing = parts[len(laid_here)]
-    assert split.take(*missing, 99) is None
+    check_body(split.finish(assemble_body(split, parts, lay_out)), page_counts)
+    assert sorted(index for index, _ in calls) == list(range(len(parts)))
+
+
+@needs_two_cores
+def test_pages_a_child_dead_late_did_not_send_are_laid_out_here(monkeypatch):
+    """The child sent its anchors, so the front matter was laid out with placeholders, then
+    died: its sections are laid out here, at the folios `assemble` asked for."""
+    def die(pages, lay_out, first_folio):
+        os._exit(3)
+
+    monkeypatch.setattr(splitbody, "fix_folios", die)
+    page_counts = [2, 1, 2, 3, 2, 1, 4]
+    parts = fake_parts(len(page_counts))
+    warnings, refused, calls = [], [], []
+    lay_out = fake_lay_out(page_counts, warnings, refused, calls)
+    split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused)
+    theirs = sorted(section_of(html) for html, _ in split.theirs)
+    assert theirs
+    pages = split.finish(assemble_body(split, parts, lay_out))
+    check_body(pages, page_counts)
+    assert sorted(index for index, _ in calls) == list(range(len(parts))) and split.delivered == 0
 
 
 def test_one_core_lays_nothing_out_ahead(monkeypatch):
@@ -178,14 +224,15 @@ def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
 
     from .conftest import project_paths
 
-    fixed = []
-    real_fix = splitbody.fix_folios
+    finished = []
+    real_finish = splitbody.SplitBody.finish
 
-    def fix_folios(*args):
-        fixed.append(real_fix(*args))
-        return fixed[-1]
+    def finish(self, pages):
+        pages = real_finish(self, pages)
+        finished.append((len(self.asked), self.delivered))
+        return pages
 
-    monkeypatch.setattr(splitbody, "fix_folios", fix_folios)
+    monkeypatch.setattr(splitbody.SplitBody, "finish", finish)
     outputs = []
     with contextlib.redirect_stderr(io.StringIO()):
         for folder in ("two-cores", "one-core"):
@@ -195,5 +242,6 @@ def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
                             build.unchecked_print_path(paths, "mlops-handbook").read_bytes(),
                             build.layout_records_path(paths).read_bytes()])
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
-    assert fixed and all(fixed), "the child laid out sections, and every one was renumbered"
+    [(placeholders, delivered)] = finished
+    assert placeholders > 0 and delivered == placeholders, "the child laid out sections, all renumbered and sent"
     assert outputs[0] == outputs[1]

@@ -203,17 +203,24 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     with weasyprint_warnings() as warnings:
         blank = setter.blank_verso()
         laid_body = lay_out_body(body, setter.lay_out, setter.font_config, warnings, setter.fetcher.refused)
-        laid = assemble(book_html, book, edition.geometry, lay_out, blank, body)
+        try:
+            laid = assemble(book_html, book, edition.geometry, lay_out, blank, body)
+            print_pages = laid.print_page_count(edition.even_pages)
+            if keep is not None and not keep(print_pages):
+                return PdfResult(b"", b"", print_pages, len(laid.pages), list(warnings),
+                                 list(dict.fromkeys(setter.fetcher.refused)))
+            if laid_body is not None:  # the child's pages in place of their placeholders
+                laid.pages = laid_body.finish(laid.pages)
+        finally:
+            if laid_body is not None:
+                laid_body.close()
         document = laid.front.copy(laid.pages)
         body_start = laid.body_start
-        if laid.print_page_count(edition.even_pages) > len(document.pages):
+        if print_pages > len(document.pages):
             # Printers bind an even number of pages: end on a blank verso.
             print_document = document.copy(document.pages + [blank])
         else:
             print_document = document
-        if keep is not None and not keep(laid.print_page_count(edition.even_pages)):
-            return PdfResult(b"", b"", len(print_document.pages), len(document.pages), list(warnings),
-                             list(dict.fromkeys(setter.fetcher.refused)))
         warnings_before_writes = len(warnings)
 
         def write_print():

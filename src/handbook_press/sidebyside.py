@@ -31,7 +31,7 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and usable_cores() > 1 and threading.active_count() == 1
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """In the child: be killed with the build (Ctrl-C, SIGKILL) rather than finish a write nobody reads."""
     try:
         import ctypes
@@ -63,7 +63,7 @@ def side_by_side(background: Callable[[], A], foreground: Callable[[], B]) -> tu
     if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
         status = 1
         try:
-            _die_with(parent)
+            die_with(parent)
             os.close(read_end)
             payload = pickle.dumps(background(), protocol=pickle.HIGHEST_PROTOCOL)
             with os.fdopen(write_end, "wb") as pipe:

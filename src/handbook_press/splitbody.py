@@ -7,12 +7,22 @@ bytes as pages laid out here. The font configuration is the one object that
 must stay this process's own; the child inherited it with the fork, so it
 crosses as a reference.
 
-The child cannot know the folio its first section opens on before this
-process has laid out the sections before it, so it numbers its sections from 1.
-A folio changes no page break, only the margin boxes that show the page
-counter: those are laid out again, on empty pages of the same names and count
-with the true folio, and put in place of the child's (`FolioFix`). Tested: the
-same PDF bytes as the whole body laid out in one process.
+This process takes sections from the front, with their folios, the child from
+the back, numbered from 1, until they meet (`_Meeting`). The child cannot know
+the folio its first section opens on before this process has laid out the
+sections before it. A folio moves no page break, only the margin boxes that
+show the page counter, so the talk goes:
+
+1. the child sends the anchors on each of its pages: all that the contents,
+   learning path and index need (their page numbers);
+2. this process sends the folio its share ends on, and lays out the front and
+   back matter with the child's sections as placeholders;
+3. meanwhile the child lays out its folio boxes again, on empty pages of the
+   same names with the true folios (`fix_folios`), and sends its pages, which
+   take the placeholders' places (`SplitBody.finish`).
+
+Whatever the child fails to deliver is laid out here. Tested: the same PDF
+bytes as the whole body laid out in one process.
 """
 
 from __future__ import annotations
@@ -22,6 +32,7 @@ import gc
 import io
 import os
 import pickle
+import signal
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
@@ -33,13 +44,21 @@ from . import sidebyside
 from .paging import opening_index
 
 LayOut = Callable[..., Any]  # Typesetter.lay_out(html, css, first_folio)
+Part = tuple[str, str]  # (HTML, CSS), as `paging.body_parts` gives them
 
 
 @dataclass
 class LaidOutPages:
-    """A part laid out in the child: its pages only (the document stays in the child)."""
+    """A part as `paging.assemble` takes it: its pages (the document stays where it was laid out)."""
 
     pages: list
+
+
+@dataclass
+class Placeholder:
+    """One of the child's pages until it arrives: its anchors are all the front matter needs."""
+
+    anchors: dict
 
 
 class _Pickler(pickle.Pickler):
@@ -58,13 +77,13 @@ class _Unpickler(pickle.Unpickler):
         return self.font_config
 
 
-def dumps_pages(parts: dict[int, list]) -> bytes:
+def dumps_pages(value) -> bytes:
     buffer = io.BytesIO()
-    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(parts)
+    _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
     return buffer.getvalue()
 
 
-def loads_pages(data: bytes, font_config: FontConfiguration) -> dict[int, list]:
+def loads_pages(data: bytes, font_config: FontConfiguration):
     # Everything unpickled here lives until the PDFs are written: the cycle collector
     # would walk it again and again for nothing (half the time of the load).
     enabled = gc.isenabled()
@@ -74,6 +93,29 @@ def loads_pages(data: bytes, font_config: FontConfiguration) -> dict[int, list]:
     finally:
         if enabled:
             gc.enable()
+
+
+def _send(fd: int, data: bytes) -> None:
+    view = memoryview(len(data).to_bytes(8, "little") + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _receive(fd: int) -> bytes | None:
+    """One message from ``fd``; None if the other end closed it first (its process died)."""
+
+    def exactly(count: int) -> bytes | None:
+        chunks, missing = [], count
+        while missing:
+            chunk = os.read(fd, min(missing, 1 << 20))
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            missing -= len(chunk)
+        return b"".join(chunks)
+
+    header = exactly(8)
+    return None if header is None else exactly(int.from_bytes(header, "little"))
 
 
 def counter_boxes(page) -> dict[str, MarginBox]:
@@ -93,7 +135,7 @@ def folio_pages_html(pages: Sequence) -> str:
     besides the folio (the side follows from the position)."""
     divs = "".join(f'<div style="break-before: page; page: {page._page_box.page_type.name or "auto"}"></div>'
                    for page in pages)
-    return f"<!DOCTYPE html><html><body>{divs}</body></html>"
+    return f'<!DOCTYPE html><html><body class="folio-pages">{divs}</body></html>'
 
 
 def fix_folios(pages: list, lay_out: LayOut, first_folio: int) -> bool:
@@ -116,7 +158,7 @@ def fix_folios(pages: list, lay_out: LayOut, first_folio: int) -> bool:
 
 class _Meeting:
     """Sections taken one at a time, this process from the front and the child from the back,
-    until they meet: both finish together whatever their speeds (the child also pickles).
+    until they meet: both finish together whatever their speeds.
 
     The two counters live in an unnamed file under a POSIX record lock: owned by a process
     (flock() would be shared with the child through the inherited descriptor) and released by
@@ -154,57 +196,140 @@ class _Meeting:
         return self._take(False)
 
 
-class SplitBody:
-    """The body's parts, laid out before `paging.assemble` asks for them."""
+def _child(parts: Sequence[Part], lay_out: LayOut, meeting: _Meeting, warnings: list[str], refused: list[str],
+           to_parent: int, from_parent: int) -> None:
+    laid, reported = {}, {}
+    while (index := meeting.from_back()) is not None:
+        warnings_before, refused_before = len(warnings), len(refused)
+        laid[index] = list(lay_out(*parts[index], None).pages)
+        reported[index] = (warnings[warnings_before:], refused[refused_before:])
+    anchors = {index: [dict(page.anchors) for page in pages] for index, pages in laid.items()}
+    _send(to_parent, pickle.dumps((anchors, reported), protocol=pickle.HIGHEST_PROTOCOL))
+    answer = _receive(from_parent)
+    if answer is None:
+        return
+    pages_before, fixed = int(answer) - 1, {}
+    for index in sorted(laid):  # the child's sections follow each other to the end of the body
+        pages_before = opening_index(pages_before)
+        pages = laid[index]
+        fixed[index] = (pages_before + 1, pages if fix_folios(pages, lay_out, pages_before + 1) else None)
+        pages_before += len(pages)
+    _send(to_parent, dumps_pages(fixed))
 
-    def __init__(self, mine: dict[tuple[str, str, int], object], theirs: dict[tuple[str, str], LaidOutPages],
-                 lay_out: LayOut):
-        self.mine = mine
-        self.theirs = theirs
+
+class SplitBody:
+    """The body's parts laid out ahead of `paging.assemble`: this process's with their folios,
+    the child's as placeholders until `finish`."""
+
+    def __init__(self, parts: Sequence[Part], lay_out: LayOut, font_config: FontConfiguration):
+        self.index_of = {part: index for index, part in enumerate(parts)}
         self.lay_out = lay_out
+        self.font_config = font_config
+        self.mine: dict[tuple[str, str, int], Any] = {}
+        self.theirs: dict[Part, list[Placeholder]] = {}  # by the child's part: its placeholder pages
+        self.asked: dict[Part, int] = {}  # the folio `assemble` asked for each placeholder part
+        self.delivered = 0  # parts whose pages came from the child
+        self.pid: int | None = None
+        self.from_child: int | None = None
 
     def take(self, html: str, css: str, first_folio: int | None):
-        """The part as laid out with ``first_folio``, or None: lay it out here."""
+        """The part as laid out with ``first_folio`` (or its placeholder pages), or None: lay it out here."""
         part = self.mine.pop((html, css, first_folio), None)
         if part is not None:
             return part
-        part = self.theirs.pop((html, css), None)
-        if part is not None and first_folio is not None and fix_folios(part.pages, self.lay_out, first_folio):
-            return part
+        placeholders = self.theirs.get((html, css))
+        if placeholders is not None and first_folio is not None and (html, css) not in self.asked:
+            self.asked[(html, css)] = first_folio
+            return LaidOutPages(placeholders)
         return None
 
+    def finish(self, pages: list) -> list:
+        """``pages`` with the child's pages in place of their placeholders (any it did not
+        deliver, or numbered otherwise than `assemble` asked, laid out here)."""
+        data = _receive(self.from_child) if self.from_child is not None else None
+        delivered = loads_pages(data, self.font_config) if data is not None else {}
+        self.close()
+        real: dict[int, Any] = {}
+        for part, folio in self.asked.items():
+            child_folio, laid = delivered.get(self.index_of[part], (None, None))
+            if laid is None or child_folio != folio:
+                laid = list(self.lay_out(*part, folio).pages)
+            else:
+                self.delivered += 1
+            placeholders = self.theirs[part]
+            if len(laid) != len(placeholders):
+                raise RuntimeError(f"a section laid out twice gave {len(laid)} and {len(placeholders)} pages")
+            real.update((id(placeholder), page) for placeholder, page in zip(placeholders, laid))
+        return [real.get(id(page), page) for page in pages]
 
-def lay_out_body(parts: Sequence[tuple[str, str]], lay_out: LayOut, font_config: FontConfiguration,
+    def close(self) -> None:
+        """End the child (it is not needed any more, or this process failed) and reap it."""
+        if self.from_child is not None:
+            os.close(self.from_child)
+            self.from_child = None
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfiguration,
                  warnings: list[str], refused: list[str]) -> SplitBody | None:
-    """Lay the body's parts out on two cores: this process the earlier ones, with their folios
-    as `paging.assemble` will ask for them, and a forked child the later ones. The child's
-    WeasyPrint warnings and refused URLs join ``warnings`` and ``refused``. None when the
-    machine has one core or cannot fork: `assemble` lays the parts out as it meets them."""
+    """Lay the body's parts out on two cores (see the module's text). The child's WeasyPrint
+    warnings and refused URLs join ``warnings`` and ``refused``, in reading order. None when
+    the machine has one core or cannot fork: `assemble` lays the parts out as it meets them.
+    The caller must `SplitBody.finish` or `SplitBody.close` it."""
     if len(parts) < 2 or not sidebyside.can_fork():
         return None
     meeting = _Meeting(len(parts))
-
-    def lay_out_theirs():  # in the child; a part it never returns is laid out by `assemble`
-        laid, reported = {}, {}
-        while (index := meeting.from_back()) is not None:
-            warnings_before, refused_before = len(warnings), len(refused)
-            laid[index] = list(lay_out(*parts[index], None).pages)
-            reported[index] = (warnings[warnings_before:], refused[refused_before:])
-        return dumps_pages(laid), reported
-
-    def lay_out_mine():
-        laid, pages = {}, 0
-        while (index := meeting.from_front()) is not None:
-            html, css = parts[index]
-            pages = opening_index(pages)
-            part = laid[(html, css, pages + 1)] = lay_out(html, css, pages + 1)
-            pages += len(part.pages)
-        return laid
-
-    (data, reported), my_parts = sidebyside.side_by_side(lay_out_theirs, lay_out_mine)
-    their_parts = loads_pages(data, font_config)
-    for index in sorted(reported):  # in reading order, after this process's (the earlier sections)
+    up_read, up_write = os.pipe()  # child -> this process
+    down_read, down_write = os.pipe()  # this process -> child
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
+        status = 1
+        try:
+            sidebyside.die_with(parent)
+            os.close(up_read)
+            os.close(down_write)
+            _child(parts, lay_out, meeting, warnings, refused, up_write, down_read)
+            status = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(status)
+    os.close(up_write)
+    os.close(down_read)
+    split = SplitBody(parts, lay_out, font_config)
+    split.pid, split.from_child = pid, up_read
+    try:
+        try:
+            pages = 0
+            while (index := meeting.from_front()) is not None:
+                html, css = parts[index]
+                pages = opening_index(pages)
+                part = split.mine[(html, css, pages + 1)] = lay_out(html, css, pages + 1)
+                pages += len(part.pages)
+            _send(down_write, str(opening_index(pages) + 1).encode())  # where the child's share opens
+        except BrokenPipeError:  # the child died: what it took is laid out by `assemble`
+            pass
+        finally:
+            os.close(down_write)
+        message = _receive(up_read)
+    except BaseException:
+        split.close()
+        raise
+    finally:
+        meeting.file.close()  # the child has its own descriptor
+    if message is None:
+        split.close()
+        return split
+    anchors, reported = pickle.loads(message)
+    for index in sorted(anchors):
+        split.theirs[parts[index]] = [Placeholder(page) for page in anchors[index]]
         warnings.extend(reported[index][0])
         refused.extend(reported[index][1])
-    return SplitBody(my_parts, {parts[index]: LaidOutPages(pages) for index, pages in their_parts.items()},
-                     lay_out)
+    return split
