@@ -139,6 +139,30 @@ def test_pages_a_child_dead_late_did_not_send_are_laid_out_here(monkeypatch):
     assert sorted(index for index, _ in calls) == list(range(len(parts))) and split.delivered == 0
 
 
+@needs_two_cores
+@pytest.mark.parametrize("child_dies", [False, True])
+def test_the_index_laid_out_beside_the_front_matter_is_reported_once(child_dies):
+    """The index in a forked child while the front matter is laid out here: its pages come
+    back, and its warnings and refused URLs are reported once, after the front matter's, also
+    when the child fails and the index is laid out here instead."""
+    warnings, refused, calls = [], [], []
+    real_lay_out = fake_lay_out([4, 2], warnings, refused, calls)
+    parent = os.getpid()
+
+    def lay_out(html, css, first_folio):
+        if child_dies and os.getpid() != parent:
+            os._exit(3)
+        return real_lay_out(html, css, first_folio)
+
+    front, back = splitbody.lay_out_beside(lay_out, None, warnings, refused,
+                                           ("<section 0>", "", None), ("<section 1>", "", 7))
+    assert [(page.anchors, page.folio) for page in front.pages + back.pages] == \
+        [({f"s0p{n}": (0, 0)}, 1 + n) for n in range(4)] + [({f"s1p{n}": (0, 0)}, 7 + n) for n in range(2)]
+    assert warnings == ["warning from section 0", "warning from section 1"]
+    assert refused == ["file:///outside/0", "file:///outside/1"]
+    assert [index for index, _ in calls] == ([0, 1] if child_dies else [0])
+
+
 def test_one_core_lays_nothing_out_ahead(monkeypatch):
     monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
     calls = []
@@ -220,7 +244,7 @@ def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
     import contextlib
     import io
 
-    from handbook_press import build
+    from handbook_press import build, pdf
 
     from .conftest import project_paths
 
@@ -233,6 +257,14 @@ def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
         return pages
 
     monkeypatch.setattr(splitbody.SplitBody, "finish", finish)
+    beside = []
+    real_beside = pdf.lay_out_beside
+
+    def lay_out_beside(*args):
+        beside.append(1)
+        return real_beside(*args)
+
+    monkeypatch.setattr(pdf, "lay_out_beside", lay_out_beside)
     outputs = []
     with contextlib.redirect_stderr(io.StringIO()):
         for folder in ("two-cores", "one-core"):
@@ -243,5 +275,6 @@ def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
                             build.layout_records_path(paths).read_bytes()])
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
     [(placeholders, delivered)] = finished
+    assert beside == [1], "the index was laid out beside the front matter"
     assert placeholders > 0 and delivered == placeholders, "the child laid out sections, all renumbered and sent"
     assert outputs[0] == outputs[1]

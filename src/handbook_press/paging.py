@@ -48,6 +48,8 @@ class LaidOutPart(Protocol):
 # lay_out(html, css, first_folio): the part's pages. ``css`` moves the pages (the tab); the
 # first folio only numbers them.
 LayOut = Callable[[str, str, int | None], LaidOutPart]
+# lay_out_both(front, back), each (html, css, first_folio): both parts, laid out at once.
+LayOutBoth = Callable[[tuple[str, str, int | None], tuple[str, str, int | None]], tuple[LaidOutPart, LaidOutPart]]
 
 
 @dataclass(frozen=True)
@@ -114,9 +116,10 @@ def opening_index(pages_before: int) -> int:
 
 
 def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage,
-             body: list[tuple[str, str]] | None = None) -> BookPages:
+             body: list[tuple[str, str]] | None = None, lay_out_both: LayOutBoth | None = None) -> BookPages:
     """Lay the book out part by part (through ``lay_out``) and put the pages in order.
-    ``body``: the `body_parts`, when the caller has them already."""
+    ``body``: the `body_parts`, when the caller has them already. ``lay_out_both``: lays out
+    the front matter and the index at once (they depend on the body's folios only)."""
     html_parts = {part: "" for part in BOOK_PARTS}
     body_pages: list = []
     for html, css in body if body is not None else body_parts(book_html, book, geometry):
@@ -133,13 +136,17 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
         return str(first_page[node.anchor] + 1)  # the body's folios count from 1 on its first page
 
     html_parts["front"] = book_html.render("front", page_of)
-    front = lay_out(html_parts["front"], "", None)
     # The body and the index open on a recto: a blank verso before them when needed.
-    front_pages = list(front.pages) + ([blank] if len(front.pages) % 2 else [])
     # handbook.yaml lists at least one section (the reader refuses an empty list).
     gap = [blank] if len(body_pages) % 2 else []
     html_parts["back"] = book_html.render("back", page_of)
-    back = lay_out(html_parts["back"], "", len(body_pages) + len(gap) + 1)
+    front_part = (html_parts["front"], "", None)
+    back_part = (html_parts["back"], "", len(body_pages) + len(gap) + 1)
+    if lay_out_both is None:
+        front, back = lay_out(*front_part), lay_out(*back_part)
+    else:
+        front, back = lay_out_both(front_part, back_part)
+    front_pages = list(front.pages) + ([blank] if len(front.pages) % 2 else [])
     # No tools to index: the back matter lays out as one empty page, left out.
     back_pages = gap + list(back.pages) if back.pages[0].anchors else []
     return BookPages(front_pages + body_pages + back_pages, len(front_pages),

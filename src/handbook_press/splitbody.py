@@ -333,3 +333,22 @@ def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfig
         warnings.extend(reported[index][0])
         refused.extend(reported[index][1])
     return split
+
+
+def lay_out_beside(lay_out: LayOut, font_config: FontConfiguration, warnings: list[str], refused: list[str],
+                   here: tuple, beside: tuple) -> tuple[Any, LaidOutPages]:
+    """``lay_out(*here)`` in this process while a forked child does ``lay_out(*beside)`` (the
+    front matter and the index: both need only the body's folios). The child's warnings and
+    refused URLs join ``warnings`` and ``refused`` after this process's."""
+    parent = os.getpid()
+
+    def in_child():
+        warnings_before, refused_before = len(warnings), len(refused)
+        pages = list(lay_out(*beside).pages)
+        return os.getpid(), dumps_pages(pages), warnings[warnings_before:], refused[refused_before:]
+
+    (laid_by, data, their_warnings, their_refused), part = sidebyside.side_by_side(in_child, lambda: lay_out(*here))
+    if laid_by != parent:  # else the child failed, and it was laid out (and reported) here
+        warnings.extend(their_warnings)
+        refused.extend(their_refused)
+    return part, LaidOutPages(loads_pages(data, font_config))
