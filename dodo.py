@@ -94,11 +94,12 @@ def task_pdf():
     """Lay the book out once: the reading edition build/<slug>.pdf and the print interior.
 
     The layout uses the print geometry of profile=NAME (kdp by default); the print interior
-    waits in build/cache for the print task's preflight."""
+    waits in build/cache, preflighted as it was written, for the print task to publish it."""
     return {
         "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE, True])],
         "file_dep": [BOOK_CACHE] + ASSETS + CODE + PDF_TEMPLATES + _files(PATHS.styles),
-        "targets": [str(BUILD / f"{SLUG}.pdf"), str(build.unchecked_print_path(PATHS, SLUG))],
+        "targets": [str(BUILD / f"{SLUG}.pdf"), str(build.unchecked_print_path(PATHS, SLUG)),
+                    str(build.print_check_path(PATHS, SLUG))],
         "uptodate": [config_changed(PRINT_CONFIG)],
         "clean": True,
     }

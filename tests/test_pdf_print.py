@@ -263,3 +263,48 @@ def test_the_gutter_follows_the_page_count(name, pages, inside, outside):
     book, _ = load_book(CONTENT)
     geometry = print_geometry(book, get_profile(name), pages)
     assert (round(geometry.inside, 4), round(geometry.outside, 4)) == (inside, outside)
+
+
+def test_the_print_task_publishes_the_preflight_made_as_the_interior_was_written(prints, tmp_path, monkeypatch):
+    """The PDF task preflights the print interior in the process that writes it (beside the
+    reading edition's write); the print task publishes that report without reading the same
+    bytes again, and it is the report a fresh preflight gives. Another profile checks afresh."""
+    import shutil
+
+    from handbook_press import build, preflight
+
+    out = shutil.copytree(prints["kdp"][0].parent, tmp_path / "build")
+    paths = project_paths(CONTENT, out)
+    record = build.print_check_path(paths, "mlops-handbook")
+    assert record.exists()
+    calls, real_preflight = [], preflight.preflight
+    monkeypatch.setattr(preflight, "preflight", lambda *args: calls.append(args[1]) or real_preflight(*args))
+    reports = [out / "mlops-handbook-print-preflight.md", out / "mlops-handbook-print-preflight.json"]
+    for report in reports + [out / "mlops-handbook-print.pdf"]:
+        report.unlink()
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert build.publish_print(paths, "kdp")
+        assert calls == []
+        published = [report.read_bytes() for report in reports]
+        recorded = record.read_bytes()
+        record.unlink()
+        assert build.publish_print(paths, "kdp")
+        assert len(calls) == 1
+        assert [report.read_bytes() for report in reports] == published
+        assert (out / "mlops-handbook-print.pdf").read_bytes() == prints["kdp"][0].read_bytes()
+        record.write_bytes(recorded)
+        build.publish_print(paths, "ingramspark")
+    assert len(calls) == 2 and "ingramspark" in (out / "mlops-handbook-print-preflight.md").read_text()
+
+
+def test_a_preflight_record_is_taken_for_its_own_bytes_profile_and_trim_only():
+    from handbook_press.preflight import CheckResult, PreflightReport, recorded_report, report_record
+
+    report = PreflightReport("<bytes>", "kdp", (6.0, 9.0), 4, [CheckResult("pages", "Page count", "pass", "ok")])
+    record = report_record(b"%PDF-1.7 one", report)
+    assert recorded_report(record, b"%PDF-1.7 one", "kdp", 6, 9) == report
+    assert recorded_report(record, b"%PDF-1.7 two", "kdp", 6, 9) is None
+    assert recorded_report(record, b"%PDF-1.7 one", "lulu", 6, 9) is None
+    assert recorded_report(record, b"%PDF-1.7 one", "kdp", 6, 9.25) is None
+    assert recorded_report(record.replace('"checker": "', '"checker": "0'), b"%PDF-1.7 one", "kdp", 6, 9) is None
+    assert recorded_report("{not json", b"%PDF-1.7 one", "kdp", 6, 9) is None

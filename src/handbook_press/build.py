@@ -156,6 +156,11 @@ def unchecked_print_path(paths: Paths, slug: str) -> Path:
     return paths.build / "cache" / f"{slug}-print.unchecked.pdf"
 
 
+def print_check_path(paths: Paths, slug: str) -> Path:
+    """The preflight report of the unchecked print interior, made as the PDF task wrote it."""
+    return paths.build / "cache" / f"{slug}-print.preflight.json"
+
+
 def layout_records_path(paths: Paths) -> Path:
     return paths.build / "cache" / "layout.json"
 
@@ -289,14 +294,20 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
+    from .pagegeometry import inches
     from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf
+    from .preflight import preflight, report_record
     from .timestamps import source_date_epoch
 
     inputs = _layout_inputs(paths, "pdf", profile_name, version, strict, cached)
     if inputs is None:
         return False
     profile, book, book_html = inputs
+    trim = inches(book.metadata.trim_width), inches(book.metadata.trim_height)
+
+    def check_print(data: bytes) -> str:  # beside the reading edition's write: the print task publishes
+        return report_record(data, preflight(data, profile, *trim))
     started = time.perf_counter()
     records_path = layout_records_path(paths)
     earlier, settled = LayoutRecords.saved_environments(records_path)
@@ -320,7 +331,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     def lay_out(edition, settles):
         tried.append(LayoutRecords(environment_of(edition)))
         result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                            edition=edition, records=tried[-1], keep=settles)
+                            edition=edition, records=tried[-1], keep=settles, check_print=check_print)
         return result, result.pages
 
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
@@ -332,6 +343,8 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     slug = book.metadata.slug
     write_atomic(paths.build / f"{slug}.pdf", result.reading_data)
     write_atomic(unchecked_print_path(paths, slug), result.print_data)
+    if result.print_check is not None:
+        write_atomic(print_check_path(paths, slug), result.print_check)
     save_records(records_path, tried)
     _say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
@@ -381,7 +394,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
 def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
     """Preflight the print interior; write build/<slug>-print.pdf only when it passes."""
     from .pagegeometry import inches
-    from .preflight import preflight
+    from .preflight import preflight, recorded_report
     from .profiles import get_profile
 
     metadata = _metadata_or_fail(paths)
@@ -392,7 +405,14 @@ def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
         _say(f"{display_path(candidate)}:1: error[no-layout]: run `doit pdf` first")
         return False
     data = candidate.read_bytes()
-    report = preflight(data, get_profile(profile_name), inches(metadata.trim_width), inches(metadata.trim_height))
+    trim = inches(metadata.trim_width), inches(metadata.trim_height)
+    recorded = print_check_path(paths, metadata.slug)
+    # The PDF task preflights the interior as it writes it; checked again here when that report
+    # is not of these bytes, this profile and this checker.
+    report = recorded_report(recorded.read_text(encoding="utf-8"), data, profile_name, *trim) \
+        if recorded.exists() else None
+    if report is None:
+        report = preflight(data, get_profile(profile_name), *trim)
     stem = paths.build / f"{metadata.slug}-print"
     report_file = stem.with_name(stem.name + "-preflight.md")
     write_atomic(report_file, report.to_markdown())

@@ -14,7 +14,7 @@ import mimetypes
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML
@@ -84,6 +84,7 @@ class PdfResult:
     reading_pages: int  # of the reading edition
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
+    print_check: Any = None  # what ``check_print`` said of the print interior
 
 
 def pdf_identifier(book: Book, part: str = "") -> bytes:
@@ -171,7 +172,8 @@ class Typesetter:
 
 def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Path, styles: Path,
                edition: PrintEdition | None = None, records: LayoutRecords | None = None,
-               keep: Callable[[int], bool] | None = None) -> PdfResult:
+               keep: Callable[[int], bool] | None = None,
+               check_print: Callable[[bytes], Any] | None = None) -> PdfResult:
     """Lay the book out once and write both PDFs from that layout.
 
     The body is laid out first, a section at a time: its folios (1, 2, … from
@@ -186,6 +188,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     and no PDF is written from it (``print_data`` and ``reading_data`` empty).
     The print interior gets the profile's bleed, PDF/X flavour and stripping;
     the reading edition keeps links, bookmarks and tags and is cropped to the trim.
+    ``check_print(data)`` (preflight) runs on the print interior as soon as it is
+    written, beside the reading edition's write (``print_check``).
     """
     edition = edition or PrintEdition(Geometry.for_book(book))
     setter = Typesetter(edition, content=content, templates=templates, styles=styles)
@@ -236,17 +240,17 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
             data = print_document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=False, full_fonts=True,
                                             pdf_variant=edition.pdf_variant, custom_metadata=True,
                                             finisher=_print_finisher(body_start, edition))
-            return data, warnings[warnings_before_writes:]
+            return data, warnings[warnings_before_writes:], check_print(data) if check_print else None
 
         def write_reading():
             # custom_metadata: the <meta name="version"> of a release goes into the PDF's Info.
             return document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
                                       custom_metadata=True, finisher=_reading_finisher(body_start))
 
-        (printed, print_warnings), reading = side_by_side(write_print, write_reading)
+        (printed, print_warnings, print_check), reading = side_by_side(write_print, write_reading)
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
     return PdfResult(printed, reading, len(print_document.pages), len(document.pages), messages,
-                     list(dict.fromkeys(setter.fetcher.refused)))
+                     list(dict.fromkeys(setter.fetcher.refused)), print_check)
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,

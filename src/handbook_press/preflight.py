@@ -21,6 +21,7 @@ every page's resources whether they are used or not.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import math
@@ -28,6 +29,7 @@ import os
 import re
 import sys
 from collections import Counter
+from importlib.metadata import version as installed_version
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Literal
@@ -127,6 +129,12 @@ class PreflightReport:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "PreflightReport":
+        """The report `to_dict` gave."""
+        return cls(data["file"], data["profile"], (data["trim_in"][0], data["trim_in"][1]), data["pages"],
+                   [CheckResult(**check) for check in data["checks"]])
 
     def to_markdown(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
@@ -1247,6 +1255,41 @@ def preflight(pdf_path: "str | os.PathLike[str] | bytes", profile: "PrintProfile
     checks.append(_check_pdfx(reader, root, profile))
     checks.append(_check_safe_area(data, reader, profile, pages))
     return PreflightReport(name, profile.name, trim, pages, checks)
+
+
+RECORD_FORMAT = 1
+
+
+def checker_version() -> str:
+    """What a report depends on besides the PDF, the profile and the trim: this checker's code
+    and the PDF reader under it."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256(f"format {RECORD_FORMAT} pypdf {installed_version('pypdf')}".encode())
+    for name in ("preflight.py", "contentstream.py", "profiles.py"):
+        digest.update((package / name).read_bytes())
+    return digest.hexdigest()
+
+
+def report_record(data: bytes, report: PreflightReport) -> str:
+    """The report, with what it was made from: `recorded_report` takes it back for the same PDF
+    only (the PDF task preflights the interior as it writes it, the print task publishes it)."""
+    return json.dumps({"format": RECORD_FORMAT, "pdf_sha256": hashlib.sha256(data).hexdigest(),
+                       "checker": checker_version(), "report": report.to_dict()}, sort_keys=True) + "\n"
+
+
+def recorded_report(record: str, data: bytes, profile: str, trim_w_in: float, trim_h_in: float) -> PreflightReport | None:
+    """The report in ``record`` if it was made of ``data``, for this profile and trim, by this checker."""
+    try:
+        saved = json.loads(record)
+        if (saved["format"] != RECORD_FORMAT or saved["pdf_sha256"] != hashlib.sha256(data).hexdigest()
+                or saved["checker"] != checker_version()):
+            return None
+        report = PreflightReport.from_dict(saved["report"])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None
+    if report.profile != profile or report.trim_in != (float(trim_w_in), float(trim_h_in)):
+        return None
+    return report
 
 
 def main(argv: list[str] | None = None) -> int:
