@@ -202,9 +202,9 @@ def test_the_page_map_keeps_anchors_not_pages(tmp_path, monkeypatch):
 
 
 def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
-    """From scratch, the page map lays every other section out in a forked child (only their
-    anchors come back): the same map as laid out in one process, and every part still
-    counted as laid out here."""
+    """From scratch, the page map lays every other section out in a forked child, then the
+    index beside the front matter (only their anchors come back): the same map as laid out in
+    one process, and every part still counted as laid out here."""
     import contextlib
     import io
 
@@ -231,6 +231,6 @@ def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
             assert build.build_page_map(paths)
             maps.append((paths.build / "mlops-handbook.pages.json").read_bytes())
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
-    assert calls == [1]
+    assert calls == [1, 1], "the sections, then the index beside the front matter"
     assert maps[0] == maps[1]
     assert messages.getvalue().count(": 18 of 18 parts laid out here") == 2, messages.getvalue()

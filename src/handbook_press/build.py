@@ -214,20 +214,39 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
     refused.extend(_lay_out_missing_sections(paths, edition, body, records))
     typesetter = None  # made at the first part without a record (WeasyPrint's import and fonts)
 
-    def lay_out(html: str, css: str, first_folio: int | None):
+    def setter():
         nonlocal typesetter
+        if typesetter is None:
+            from .pdf import Typesetter
+
+            typesetter = Typesetter(edition, content=paths.content, templates=paths.templates, styles=paths.styles)
+        return typesetter
+
+    def lay_out(html: str, css: str, first_folio: int | None):
         part = records.get(html, css)
         if part is None:
-            if typesetter is None:
-                from .pdf import Typesetter
-
-                typesetter = Typesetter(edition, content=paths.content, templates=paths.templates,
-                                        styles=paths.styles)
-            part = records.put(html, css, typesetter.lay_out(html, css, first_folio))
+            part = records.put(html, css, setter().lay_out(html, css, first_folio))
         return part
 
+    def lay_out_both(front, back):
+        """The index laid out in a forked child beside the front matter, when neither is recorded."""
+        from .sidebyside import can_fork, side_by_side
+
+        if records.has(*front[:2]) or records.has(*back[:2]) or not can_fork():
+            return lay_out(*front), lay_out(*back)
+        here = setter()  # made before the fork: the child has it too
+
+        def back_anchors():
+            refused_before = len(here.fetcher.refused)
+            return [list(page.anchors) for page in here.lay_out(*back).pages], here.fetcher.refused[refused_before:]
+
+        (anchors, refused_beside), front_part = side_by_side(back_anchors, lambda: lay_out(*front))
+        refused.extend(refused_beside)
+        records.missed += 1
+        return front_part, records.put_anchors(back[0], back[1], anchors)
+
     # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
-    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE, body)
+    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE, body, lay_out_both)
     refused.extend(typesetter.fetcher.refused if typesetter else [])
     return laid
 
