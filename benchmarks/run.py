@@ -427,6 +427,16 @@ def fmt_s(value: float | None) -> str:
     return f"{value:.2f}" if value < 100 else f"{value:.0f}"
 
 
+def tasks_ran(names: list[str]) -> str:
+    """doit's task names in the order they ran, the subtasks of a group (sections:…) as one
+    entry with their count when more than one ran."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.split(":", 1)[0], []).append(name)
+    return " ".join(members[0] if len(members) == 1 else f"{group} ×{len(members)}"
+                    for group, members in groups.items())
+
+
 def fmt_ratio(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}×"
 
@@ -600,7 +610,7 @@ def write_report(bench: Bench, path: Path, final: bool) -> None:
                          f"{row['rss']:.0f} | {row['pages'] or '—'} | {fmt_ratio(ratio(row, other))} | "
                          f"{fmt_ratio(ratio(row, other, 'rss'))} |")
         lines.append("")
-        ran = {key: sorted({" ".join(sample.ran) for sample in bench.results[scale].get(key, []) if not sample.derived})
+        ran = {key: sorted({tasks_ran(sample.ran) for sample in bench.results[scale].get(key, []) if not sample.derived})
                for key in ("pdf", "print", "epub", "cold", "noop", "edit_epub", "edit_all", "preview")}
         lines += ["Tasks each doit command executed (doit's `.  name` lines): "
                   + "; ".join(f"{LABELS[key][0].removeprefix('ours: ')} → {' / '.join(v) or 'none'}"
