@@ -11,9 +11,9 @@ decompress to:
 - ``PDF.write`` compresses every stream twice when the file has an /ID (once to
   write it, once more to hash the objects for the second half of the /ID), at
   zlib level 9. While a file is written, each stream is compressed once.
-- Streams are compressed at zlib's default level (6) instead of 9: two and a
-  half times faster on a book's pages and fonts, for files about 1 % larger
-  (measured on the x1 benchmark book: 3.55 MB of streams become 3.57 MB).
+- Streams are compressed at zlib's default level (6) instead of 9, which
+  searches much harder for a few bytes: files about 1 % larger (the x1
+  benchmark book's 3.55 MB of streams become 3.57 MB).
 
 Both are tied to the pinned pydyf version (pyproject.toml): with any other
 version nothing is patched and the build is only slower.
