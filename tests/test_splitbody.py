@@ -236,11 +236,9 @@ def test_folio_pages_that_do_not_match_leave_the_part_untouched(tmp_path):
     assert [list(page._page_box.children) for page in pages] == before
 
 
-@needs_two_cores
-def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
-    """The reading edition and the print interior, byte for byte, and the same layout records,
-    whether the body was laid out on two cores (the child's pages pickled across, their folios
-    laid out again) or in one process."""
+def _build_both_ways(content: Path, tmp_path: Path, monkeypatch) -> tuple[list, list]:
+    """Build the PDFs with the body on two cores, then in one process: (outputs, [(placeholder
+    parts, parts the child delivered)]) for each build."""
     import contextlib
     import io
 
@@ -248,33 +246,70 @@ def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
 
     from .conftest import project_paths
 
-    finished = []
-    real_finish = splitbody.SplitBody.finish
+    finished, beside = [], []
+    real_finish, real_beside = splitbody.SplitBody.finish, pdf.lay_out_beside
 
     def finish(self, pages):
         pages = real_finish(self, pages)
         finished.append((len(self.asked), self.delivered))
         return pages
 
-    monkeypatch.setattr(splitbody.SplitBody, "finish", finish)
-    beside = []
-    real_beside = pdf.lay_out_beside
-
     def lay_out_beside(*args):
         beside.append(1)
         return real_beside(*args)
 
+    monkeypatch.setattr(splitbody.SplitBody, "finish", finish)
     monkeypatch.setattr(pdf, "lay_out_beside", lay_out_beside)
     outputs = []
     with contextlib.redirect_stderr(io.StringIO()):
         for folder in ("two-cores", "one-core"):
-            paths = project_paths(CONTENT, tmp_path / folder)
+            paths = project_paths(content, tmp_path / folder)
             assert build.build_pdf(paths)
             outputs.append([(paths.build / "mlops-handbook.pdf").read_bytes(),
                             build.unchecked_print_path(paths, "mlops-handbook").read_bytes(),
                             build.layout_records_path(paths).read_bytes()])
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
-    [(placeholders, delivered)] = finished
     assert beside == [1], "the index was laid out beside the front matter"
+    return outputs, finished
+
+
+@needs_two_cores
+def test_two_cores_write_the_same_pdfs_as_one(tmp_path, monkeypatch):
+    """The reading edition and the print interior, byte for byte, and the same layout records,
+    whether the body was laid out on two cores (the child's pages pickled across, their folios
+    laid out again) or in one process."""
+    outputs, finished = _build_both_ways(CONTENT, tmp_path, monkeypatch)
+    [(placeholders, delivered)] = finished
     assert placeholders > 0 and delivered == placeholders, "the child laid out sections, all renumbered and sent"
     assert outputs[0] == outputs[1]
+
+
+@needs_two_cores
+def test_images_cross_or_are_laid_out_here(tmp_path, monkeypatch):
+    """A raster image in a section the child lays out crosses with its pages; an SVG image keeps
+    WeasyPrint's layout context, which cannot leave the child, so that section alone is laid out
+    here. The PDFs are the same bytes either way."""
+    import io
+
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from .conftest import copy_content
+
+    content = copy_content(tmp_path / "content")
+    sections = content / "sections"
+    Image.new("RGB", (300, 150), (90, 90, 90)).save(sections / "figure.png")
+    (sections / "diagram.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="300" height="150">'
+                                          '<rect x="10" y="10" width="280" height="130" fill="none" '
+                                          'stroke="black"/><text x="30" y="80">Pipeline</text></svg>')
+    last, before_last = (sections / "future-directions-in-mlops.md"), (sections / "industry-applications.md")
+    last.write_text(last.read_text() + "\nA figure:\n\n![A figure](figure.png)\n")
+    before_last.write_text(before_last.read_text() + "\nA diagram:\n\n![A diagram](diagram.svg)\n")
+    outputs, finished = _build_both_ways(content, tmp_path, monkeypatch)
+    [(placeholders, delivered)] = finished
+    assert placeholders >= 2 and delivered == placeholders - 1, "all but the SVG's section came from the child"
+    assert outputs[0] == outputs[1]
+    reader = PdfReader(io.BytesIO(outputs[0][0]))
+    images = [name for page in reader.pages for name in page.images]
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert images and "A figure:" in text and "A diagram:" in text

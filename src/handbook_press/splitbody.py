@@ -21,8 +21,10 @@ show the page counter, so the talk goes:
    same names with the true folios (`fix_folios`), and sends its pages, which
    take the placeholders' places (`SplitBody.finish`).
 
-Whatever the child fails to deliver is laid out here. Tested: the same PDF
-bytes as the whole body laid out in one process.
+Whatever the child fails to deliver is laid out here: a section it could not
+send (an SVG image keeps WeasyPrint's layout context, which does not pickle),
+or all of its share if it dies. Tested: the same PDF bytes as the whole body
+laid out in one process.
 """
 
 from __future__ import annotations
@@ -212,9 +214,18 @@ def _child(parts: Sequence[Part], lay_out: LayOut, meeting: _Meeting, warnings: 
     for index in sorted(laid):  # the child's sections follow each other to the end of the body
         pages_before = opening_index(pages_before)
         pages = laid[index]
-        fixed[index] = (pages_before + 1, pages if fix_folios(pages, lay_out, pages_before + 1) else None)
+        fixed[index] = (pages_before + 1, _pickled(pages) if fix_folios(pages, lay_out, pages_before + 1) else None)
         pages_before += len(pages)
-    _send(to_parent, dumps_pages(fixed))
+    _send(to_parent, pickle.dumps(fixed, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _pickled(pages: list) -> bytes | None:
+    """The part's pages, pickled; None for a part that holds what cannot leave the process (an
+    SVG image keeps WeasyPrint's whole layout context): this process lays that part out."""
+    try:
+        return dumps_pages(pages)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        return None
 
 
 class SplitBody:
@@ -247,14 +258,15 @@ class SplitBody:
         """``pages`` with the child's pages in place of their placeholders (any it did not
         deliver, or numbered otherwise than `assemble` asked, laid out here)."""
         data = _receive(self.from_child) if self.from_child is not None else None
-        delivered = loads_pages(data, self.font_config) if data is not None else {}
+        delivered = pickle.loads(data) if data is not None else {}
         self.close()
         real: dict[int, Any] = {}
         for part, folio in self.asked.items():
-            child_folio, laid = delivered.get(self.index_of[part], (None, None))
-            if laid is None or child_folio != folio:
+            child_folio, pickled = delivered.get(self.index_of[part], (None, None))
+            if pickled is None or child_folio != folio:
                 laid = list(self.lay_out(*part, folio).pages)
             else:
+                laid = loads_pages(pickled, self.font_config)
                 self.delivered += 1
             placeholders = self.theirs[part]
             if len(laid) != len(placeholders):
