@@ -35,13 +35,24 @@ def section_of(html: str) -> int:
     return int(html.split()[1].rstrip(">"))
 
 
-def fake_lay_out(page_counts: list[int], warnings: list[str], refused: list[str], calls: list):
-    """A layout that numbers its pages as WeasyPrint would (from 1 without a first folio)."""
+def fake_lay_out(page_counts: list[int], warnings: list[str], refused: list[str], calls: list,
+                 child_started: Path | None = None):
+    """A layout that numbers its pages as WeasyPrint would (from 1 without a first folio).
+    With ``child_started``, this process's first layout waits for the child's first (a file the
+    child creates), so that both take a share however loaded the machine."""
+    parent = os.getpid()
 
     def lay_out(html: str, css: str, first_folio: int | None):
         index = section_of(html)
+        if child_started is not None:
+            if os.getpid() != parent:
+                child_started.touch()
+            elif not calls:
+                deadline = time.monotonic() + 60
+                while not child_started.exists() and time.monotonic() < deadline:
+                    time.sleep(0.01)
         calls.append((index, first_folio))
-        time.sleep(0.05)  # as a layout takes time: both processes get a share
+        time.sleep(0.05)  # as a layout takes time
         warnings.append(f"warning from section {index}")
         refused.append(f"file:///outside/{index}")
         return FakePart([FakePage({f"s{index}p{n}": (0, 0)}, (first_folio or 1) + n)
@@ -77,7 +88,7 @@ def check_body(pages, page_counts):
 
 
 @needs_two_cores
-def test_every_part_is_laid_out_once_numbered_and_reported_in_reading_order(monkeypatch):
+def test_every_part_is_laid_out_once_numbered_and_reported_in_reading_order(monkeypatch, tmp_path):
     """This process takes sections from the front, at the folios `assemble` asks for, the child
     from the back, renumbered once it knows where its share opens; every page arrives in
     place of its placeholder, and warnings and refused URLs come back in reading order."""
@@ -85,7 +96,7 @@ def test_every_part_is_laid_out_once_numbered_and_reported_in_reading_order(monk
     page_counts = [3, 2, 5, 1, 4, 2, 3, 1, 2]
     parts = fake_parts(len(page_counts))
     warnings, refused, calls = [], [], []
-    lay_out = fake_lay_out(page_counts, warnings, refused, calls)
+    lay_out = fake_lay_out(page_counts, warnings, refused, calls, tmp_path / "child-started")
     split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused)
     assert split is not None
     mine = [index for index, _ in calls]  # the child's calls stayed in the child
@@ -120,7 +131,7 @@ def test_parts_a_child_dead_early_took_are_laid_out_by_assemble():
 
 
 @needs_two_cores
-def test_pages_a_child_dead_late_did_not_send_are_laid_out_here(monkeypatch):
+def test_pages_a_child_dead_late_did_not_send_are_laid_out_here(monkeypatch, tmp_path):
     """The child sent its anchors, so the front matter was laid out with placeholders, then
     died: its sections are laid out here, at the folios `assemble` asked for."""
     def die(pages, lay_out, first_folio):
@@ -130,7 +141,7 @@ def test_pages_a_child_dead_late_did_not_send_are_laid_out_here(monkeypatch):
     page_counts = [2, 1, 2, 3, 2, 1, 4]
     parts = fake_parts(len(page_counts))
     warnings, refused, calls = [], [], []
-    lay_out = fake_lay_out(page_counts, warnings, refused, calls)
+    lay_out = fake_lay_out(page_counts, warnings, refused, calls, tmp_path / "child-started")
     split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused)
     theirs = sorted(section_of(html) for html, _ in split.theirs)
     assert theirs
