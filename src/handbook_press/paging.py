@@ -138,7 +138,7 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
     html_parts["front"] = book_html.render("front", page_of)
     # The body and the index open on a recto: a blank verso before them when needed.
     # handbook.yaml lists at least one section (the reader refuses an empty list).
-    gap = [blank] if len(body_pages) % 2 else []
+    gap = [blank] * (opening_index(len(body_pages)) - len(body_pages))
     html_parts["back"] = book_html.render("back", page_of)
     front_part = (html_parts["front"], "", None)
     back_part = (html_parts["back"], "", len(body_pages) + len(gap) + 1)
@@ -146,7 +146,7 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
         front, back = lay_out(*front_part), lay_out(*back_part)
     else:
         front, back = lay_out_both(front_part, back_part)
-    front_pages = list(front.pages) + ([blank] if len(front.pages) % 2 else [])
+    front_pages = list(front.pages) + [blank] * (opening_index(len(front.pages)) - len(front.pages))
     # No tools to index: the back matter lays out as one empty page, left out.
     back_pages = gap + list(back.pages) if back.pages[0].anchors else []
     return BookPages(front_pages + body_pages + back_pages, len(front_pages),

@@ -15,8 +15,8 @@ decompress to:
   searches much harder for a few bytes: files about 1 % larger (the x1
   benchmark book's 3.55 MB of streams become 3.57 MB).
 
-Both are tied to the pinned pydyf version (pyproject.toml): with any other
-version nothing is patched and the build is only slower.
+All three are tied to the pinned pydyf version (pyproject.toml): with any
+other version nothing is patched and the build is only slower.
 """
 
 from __future__ import annotations

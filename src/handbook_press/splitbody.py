@@ -98,9 +98,10 @@ def loads_pages(data: bytes, font_config: FontConfiguration):
 
 
 def _send(fd: int, data: bytes) -> None:
-    view = memoryview(len(data).to_bytes(8, "little") + data)
-    while view:
-        view = view[os.write(fd, view):]
+    for chunk in (len(data).to_bytes(8, "little"), data):  # not joined: a share is tens of MiB
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(fd, view):]
 
 
 def _receive(fd: int) -> bytes | None:
