@@ -22,7 +22,7 @@ def test_nothing_changed_means_nothing_rebuilt_and_one_section_rebuilds_alone(tm
     sections = {t for t in ran if t.startswith("sections:")}
     assert len(sections) == 16 and {"check", "pdf", "print", "pagemap", "cover", "epub"} <= ran
     # the page map came from the PDF's layout: nothing laid out twice
-    assert re.search(r"mapped \d+ pages in .*: 0 of 18 parts laid out here", first.stderr), first.stderr
+    assert re.search(r"mapped \d+ pages in .*: 0 of 19 parts laid out here", first.stderr), first.stderr
 
     again = run_doit(*args, cwd=tmp_path, keep_state=True)
     ran, skipped = tasks(again.stdout)
@@ -59,8 +59,8 @@ def test_an_edit_reaches_the_epub_without_the_pdf(tmp_path):
     assert edited.returncode == 0, edited.stdout + edited.stderr
     ran, _ = tasks(edited.stdout)
     assert ran == {"sections:sections__model-deployment.md", "check", "pagemap", "epub"}
-    [laid_out] = [int(n) for n in re.findall(r": (\d+) of 18 parts laid out here", edited.stderr)]
-    assert 1 <= laid_out <= 3  # the section, and the contents and index if its folios moved
+    [laid_out] = [int(n) for n in re.findall(r": (\d+) of 19 parts laid out here", edited.stderr)]
+    assert 1 <= laid_out <= 4  # the section, and the front matter, contents and index if its folios moved
     from .books import open_epub
 
     assert "A paragraph added while editing" in open_epub(build / "mlops-handbook.epub").text()
@@ -79,7 +79,7 @@ def test_an_edit_reaches_the_epub_without_the_pdf(tmp_path):
     assert run_doit(*args, "pdf", cwd=tmp_path, keep_state=True).returncode == 0
     assert run_doit("forget", *args, "pagemap", cwd=tmp_path, keep_state=True).returncode == 0
     again = run_doit(*args, "pagemap", cwd=tmp_path, keep_state=True)
-    assert ": 0 of 18 parts laid out here" in again.stderr, again.stdout + again.stderr
+    assert ": 0 of 19 parts laid out here" in again.stderr, again.stdout + again.stderr
     assert (build / "mlops-handbook.pages.json").read_text() == epub_map
 
 

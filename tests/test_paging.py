@@ -114,7 +114,7 @@ def test_the_page_map_follows_the_pdf_through_two_geometries(tmp_path, monkeypat
         saved = json.loads(build.layout_records_path(paths).read_text())
         assert len(saved["environments"]) == 2
         assert build.build_page_map(paths, profile_name="bands")
-    assert ": 0 of 36 parts laid out here" in messages.getvalue(), messages.getvalue()
+    assert ": 0 of 38 parts laid out here" in messages.getvalue(), messages.getvalue()
     assert build.layout_records_path(paths).read_text() == json.dumps(saved, sort_keys=True) + "\n"
 
 
@@ -231,6 +231,6 @@ def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
             assert build.build_page_map(paths)
             maps.append((paths.build / "mlops-handbook.pages.json").read_bytes())
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
-    assert calls == [1, 1], "the sections, then the index beside the front matter"
+    assert calls == [1, 1], "the sections, then the contents and index beside the front matter"
     assert maps[0] == maps[1]
-    assert messages.getvalue().count(": 18 of 18 parts laid out here") == 2, messages.getvalue()
+    assert messages.getvalue().count(": 19 of 19 parts laid out here") == 2, messages.getvalue()

@@ -62,8 +62,10 @@ def fake_lay_out(page_counts: list[int], warnings: list[str], refused: list[str]
 
 
 def renumber(pages, lay_out, first_folio):
+    """`splitbody.fix_folios` for fake pages: None is a blank verso, which only counts."""
     for n, page in enumerate(pages):
-        page.folio = first_folio + n
+        if page is not None:
+            page.folio = first_folio + n
     return True
 
 
@@ -151,27 +153,53 @@ def test_pages_a_child_dead_late_did_not_send_are_laid_out_here(monkeypatch, tmp
 
 
 @needs_two_cores
-@pytest.mark.parametrize("child_dies", [False, True])
-def test_the_index_laid_out_beside_the_front_matter_is_reported_once(child_dies):
-    """The index in a forked child while the front matter is laid out here: its pages come
-    back, and its warnings and refused URLs are reported once, after the front matter's, also
-    when the child fails and the index is laid out here instead."""
+@pytest.mark.parametrize("index_by", ["here", "child", "nobody: the child dies"])
+def test_the_front_matter_contents_and_index_on_two_cores(index_by, tmp_path, monkeypatch):
+    """The front matter here, the contents in a forked child (numbered from 1, then given the
+    folio after the front matter's pages), the index by whichever is free first: every part
+    once, at its folios, and warnings and refused URLs once each, in reading order, also when
+    the child fails and its share is laid out here."""
+    monkeypatch.setattr(splitbody, "fix_folios", renumber)
     warnings, refused, calls = [], [], []
-    real_lay_out = fake_lay_out([4, 2], warnings, refused, calls)
+    real_lay_out = fake_lay_out([5, 3, 2], warnings, refused, calls)
     parent = os.getpid()
+    index_here, index_in_child = tmp_path / "index-here", tmp_path / "index-in-child"
+
+    def wait_for(flag: Path):
+        deadline = time.monotonic() + 60
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
 
     def lay_out(html, css, first_folio):
-        if child_dies and os.getpid() != parent:
+        section, in_child = section_of(html), os.getpid() != parent
+        if in_child and index_by.startswith("nobody"):
             os._exit(3)
+        if section == 2:
+            (index_in_child if in_child else index_here).touch()
+        elif section == 1 and in_child and index_by == "here":
+            wait_for(index_here)  # the index is free when this process has laid out the front matter
+        elif section == 0 and index_by == "child":
+            wait_for(index_in_child)  # ... or when the child has laid out the contents
         return real_lay_out(html, css, first_folio)
 
-    front, back = splitbody.lay_out_beside(lay_out, None, warnings, refused,
-                                           ("<section 0>", "", None), ("<section 1>", "", 7))
-    assert [(page.anchors, page.folio) for page in front.pages + back.pages] == \
-        [({f"s0p{n}": (0, 0)}, 1 + n) for n in range(4)] + [({f"s1p{n}": (0, 0)}, 7 + n) for n in range(2)]
-    assert warnings == ["warning from section 0", "warning from section 1"]
-    assert refused == ["file:///outside/0", "file:///outside/1"]
-    assert [index for index, _ in calls] == ([0, 1] if child_dies else [0])
+    front, contents, back = splitbody.lay_out_matter(lay_out, None, warnings, refused, ("<section 0>", "", None),
+                                                     ("<section 1>", "", None), ("<section 2>", "", 41))
+    assert [[page.folio for page in part.pages] for part in (front, contents, back)] == \
+        [[1, 2, 3, 4, 5], [7, 8, 9], [41, 42]]  # the contents open on the recto after page v
+    assert [page.anchors for page in contents.pages] == [{f"s1p{n}": (0, 0)} for n in range(3)]
+    assert warnings == [f"warning from section {n}" for n in range(3)]
+    assert refused == [f"file:///outside/{n}" for n in range(3)]
+    assert calls == {"here": [(0, None), (2, 41)], "child": [(0, None)],
+                     "nobody: the child dies": [(0, None), (2, 41), (1, 7)]}[index_by]
+
+
+def test_one_core_lays_the_matter_out_in_order(monkeypatch):
+    monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
+    warnings, calls = [], []
+    parts = splitbody.lay_out_matter(fake_lay_out([4, 2, 1], warnings, [], calls), None, warnings, [],
+                                     ("<section 0>", "", None), ("<section 1>", "", None), ("<section 2>", "", 9))
+    assert calls == [(0, None), (1, 5), (2, 9)]
+    assert [page.folio for part in parts for page in part.pages] == [1, 2, 3, 4, 5, 6, 9]
 
 
 def test_one_core_lays_nothing_out_ahead(monkeypatch):
@@ -234,6 +262,20 @@ def test_folio_boxes_are_replaced_by_those_of_the_true_folios(tmp_path):
             for page in pages] == others
 
 
+def test_folio_boxes_of_several_parts_are_laid_out_at_once(tmp_path):
+    """The child's sections in one document of empty pages, a blank verso (None) only counting."""
+    setter, parts = _typesetter(tmp_path)
+    laid = (list(setter.lay_out(*part, None).pages) for part in parts)
+    first = next(pages for pages in laid if len(pages) % 2)  # a blank verso follows it
+    second = next(laid)
+    blank = [None]
+    assert splitbody.fix_folios(first + blank + second, setter.lay_out, 41)
+    second_folio = 41 + len(first) + len(blank)
+    assert second_folio % 2 == 1
+    assert _folios(first) == [str(n) for n in range(41, 41 + len(first))]
+    assert _folios(second) == [str(n) for n in range(second_folio, second_folio + len(second))]
+
+
 def test_folio_pages_that_do_not_match_leave_the_part_untouched(tmp_path):
     setter, parts = _typesetter(tmp_path)
     pages = list(setter.lay_out(*parts[2], None).pages)
@@ -258,19 +300,22 @@ def _build_both_ways(content: Path, tmp_path: Path, monkeypatch) -> tuple[list, 
     from .conftest import project_paths
 
     finished, beside = [], []
-    real_finish, real_beside = splitbody.SplitBody.finish, pdf.lay_out_beside
+    real_finish, real_beside = splitbody.SplitBody.finish, pdf.lay_out_matter
 
     def finish(self, pages):
+        received_early = self.received is not None  # while the contents were laid out in a child
         pages = real_finish(self, pages)
         finished.append((len(self.asked), self.delivered))
+        assert received_early
         return pages
 
-    def lay_out_beside(*args):
-        beside.append(1)
-        return real_beside(*args)
+    def lay_out_matter(*args, **kwargs):
+        parts = real_beside(*args, **kwargs)
+        beside.append(isinstance(parts[1], splitbody.LaidOutPages))  # the contents' pages crossed
+        return parts
 
     monkeypatch.setattr(splitbody.SplitBody, "finish", finish)
-    monkeypatch.setattr(pdf, "lay_out_beside", lay_out_beside)
+    monkeypatch.setattr(pdf, "lay_out_matter", lay_out_matter)
     outputs = []
     with contextlib.redirect_stderr(io.StringIO()):
         for folder in ("two-cores", "one-core"):
@@ -280,7 +325,7 @@ def _build_both_ways(content: Path, tmp_path: Path, monkeypatch) -> tuple[list, 
                             build.unchecked_print_path(paths, "mlops-handbook").read_bytes(),
                             build.layout_records_path(paths).read_bytes()])
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
-    assert beside == [1], "the index was laid out beside the front matter"
+    assert beside == [True], "the contents were laid out beside the front matter, and crossed"
     return outputs, finished
 
 

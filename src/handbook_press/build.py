@@ -208,7 +208,7 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
     """The book's pages (`paging.BookPages`) from ``records``, laying out, without
     drawing, only the parts they miss; of those, only the anchors are kept (a
     book's worth of laid-out pages is most of the PDF task's memory)."""
-    from .paging import BLANK_PAGE, assemble, body_parts
+    from .paging import BLANK_PAGE, assemble, body_parts, folio_after
 
     body = body_parts(book_html, book, edition.geometry)
     refused.extend(_lay_out_missing_sections(paths, edition, body, records))
@@ -228,25 +228,30 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
             part = records.put(html, css, setter().lay_out(html, css, first_folio))
         return part
 
-    def lay_out_both(front, back):
-        """The index laid out in a forked child beside the front matter, when neither is recorded."""
+    def lay_out_matter(front, contents, back):
+        """The contents and index laid out in a forked child beside the front matter (only their
+        anchors come back: a part's page breaks do not depend on its folios), when none is recorded."""
         from .sidebyside import can_fork, side_by_side
 
-        if records.has(*front[:2]) or records.has(*back[:2]) or not can_fork():
-            return lay_out(*front), lay_out(*back)
+        if any(records.has(*part[:2]) for part in (front, contents, back)) or not can_fork():
+            front_laid = lay_out(*front)
+            return front_laid, lay_out(contents[0], contents[1], folio_after(len(front_laid.pages))), lay_out(*back)
         here = setter()  # made before the fork: the child has it too
 
-        def back_anchors():
+        def anchors_beside():
             refused_before = len(here.fetcher.refused)
-            return [list(page.anchors) for page in here.lay_out(*back).pages], here.fetcher.refused[refused_before:]
+            return ([[list(page.anchors) for page in here.lay_out(*part).pages] for part in (contents, back)],
+                    here.fetcher.refused[refused_before:])
 
-        (anchors, refused_beside), front_part = side_by_side(back_anchors, lambda: lay_out(*front))
+        ((contents_anchors, back_anchors), refused_beside), front_laid = side_by_side(anchors_beside,
+                                                                                     lambda: lay_out(*front))
         refused.extend(refused_beside)
-        records.missed += 1
-        return front_part, records.put_anchors(back[0], back[1], anchors)
+        records.missed += 2
+        return (front_laid, records.put_anchors(contents[0], contents[1], contents_anchors),
+                records.put_anchors(back[0], back[1], back_anchors))
 
     # WeasyPrint's warnings (logged, not printed) are the PDF task's to report.
-    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE, body, lay_out_both)
+    laid = assemble(book_html, book, edition.geometry, lay_out, BLANK_PAGE, body, lay_out_matter)
     refused.extend(typesetter.fetcher.refused if typesetter else [])
     return laid
 

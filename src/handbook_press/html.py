@@ -63,7 +63,7 @@ def fragment_href(node: Section | Chapter) -> str:
     return "#" + node.anchor
 
 
-BOOK_PARTS = ("front", "body", "back")
+BOOK_PARTS = ("front", "contents", "body", "back")
 
 
 class BookHtml:

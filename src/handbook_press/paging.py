@@ -48,8 +48,11 @@ class LaidOutPart(Protocol):
 # lay_out(html, css, first_folio): the part's pages. ``css`` moves the pages (the tab); the
 # first folio only numbers them.
 LayOut = Callable[[str, str, int | None], LaidOutPart]
-# lay_out_both(front, back), each (html, css, first_folio): both parts, laid out at once.
-LayOutBoth = Callable[[tuple[str, str, int | None], tuple[str, str, int | None]], tuple[LaidOutPart, LaidOutPart]]
+# lay_out_matter(front, contents, back), each (html, css, first_folio): the three parts that
+# print the body's folios, laid out at once. The contents' first folio is None: they open on
+# the recto after the front's pages (`folio_after`), which only the front's layout tells.
+Matter = tuple[str, str, int | None]
+LayOutMatter = Callable[[Matter, Matter, Matter], tuple[LaidOutPart, LaidOutPart, LaidOutPart]]
 
 
 @dataclass(frozen=True)
@@ -115,11 +118,17 @@ def opening_index(pages_before: int) -> int:
     return pages_before + pages_before % 2
 
 
+def folio_after(pages_before: int) -> int:
+    """The folio of a part that opens on a recto after ``pages_before`` pages of its numbering."""
+    return opening_index(pages_before) + 1
+
+
 def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage,
-             body: list[tuple[str, str]] | None = None, lay_out_both: LayOutBoth | None = None) -> BookPages:
+             body: list[tuple[str, str]] | None = None, lay_out_matter: LayOutMatter | None = None) -> BookPages:
     """Lay the book out part by part (through ``lay_out``) and put the pages in order.
-    ``body``: the `body_parts`, when the caller has them already. ``lay_out_both``: lays out
-    the front matter and the index at once (they depend on the body's folios only)."""
+    ``body``: the `body_parts`, when the caller has them already. ``lay_out_matter``: lays
+    out the front matter, the contents and the index at once (they depend on the body's
+    folios only)."""
     html_parts = {part: "" for part in BOOK_PARTS}
     body_pages: list = []
     for html, css in body if body is not None else body_parts(book_html, book, geometry):
@@ -135,22 +144,31 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
     def page_of(node) -> str:
         return str(first_page[node.anchor] + 1)  # the body's folios count from 1 on its first page
 
-    html_parts["front"] = book_html.render("front", page_of)
-    # The body and the index open on a recto: a blank verso before them when needed.
+    for part in ("front", "contents", "back"):
+        html_parts[part] = book_html.render(part, page_of)
+    # The contents, the body and the index open on a recto: a blank verso before them when needed.
     # handbook.yaml lists at least one section (the reader refuses an empty list).
     gap = [blank] * (opening_index(len(body_pages)) - len(body_pages))
-    html_parts["back"] = book_html.render("back", page_of)
     front_part = (html_parts["front"], "", None)
+    contents_part = (html_parts["contents"], "", None)
     back_part = (html_parts["back"], "", len(body_pages) + len(gap) + 1)
-    if lay_out_both is None:
-        front, back = lay_out(*front_part), lay_out(*back_part)
+    if lay_out_matter is None:
+        front = lay_out(*front_part)
+        contents = lay_out(html_parts["contents"], "", folio_after(len(front.pages)))
+        back = lay_out(*back_part)
     else:
-        front, back = lay_out_both(front_part, back_part)
-    front_pages = list(front.pages) + [blank] * (opening_index(len(front.pages)) - len(front.pages))
+        front, contents, back = lay_out_matter(front_part, contents_part, back_part)
+    front_pages = _on_recto(list(front.pages), blank) + list(contents.pages)
+    front_pages = _on_recto(front_pages, blank)
     # No tools to index: the back matter lays out as one empty page, left out.
     back_pages = gap + list(back.pages) if back.pages[0].anchors else []
     return BookPages(front_pages + body_pages + back_pages, len(front_pages),
                      "".join(html_parts[part] for part in BOOK_PARTS), front)
+
+
+def _on_recto(pages: list, blank: LaidOutPage) -> list:
+    """``pages`` and a blank verso when needed, so that what follows opens on a recto."""
+    return pages + [blank] * (opening_index(len(pages)) - len(pages))
 
 
 def _digest(*parts: str | bytes) -> str:

@@ -21,15 +21,16 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import pdfwriter
+from . import leaders, pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
 from .paging import LayoutRecords, PrintEdition, assemble, body_parts, output_intent_css
 from .sidebyside import side_by_side
-from .splitbody import lay_out_beside, lay_out_body
+from .splitbody import lay_out_body, lay_out_matter
 
 pdfwriter.install()
+leaders.install()
 
 
 class ConfinedURLFetcher(URLFetcher):
@@ -208,16 +209,17 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         blank = setter.blank_verso()
         laid_body = lay_out_body(body, setter.lay_out, setter.font_config, warnings, setter.fetcher.refused)
 
-        def lay_out_both(front, back):  # on two cores, as the body
-            parts = lay_out_beside(setter.lay_out, setter.font_config, warnings, setter.fetcher.refused, front, back)
+        def lay_out_matter_here(front, contents, back):  # on two cores, as the body
+            parts = lay_out_matter(setter.lay_out, setter.font_config, warnings, setter.fetcher.refused,
+                                   front, contents, back, meanwhile=laid_body.receive)
             if records is not None:
-                for (html, css, _), part in zip((front, back), parts):
+                for (html, css, _), part in zip((front, contents, back), parts):
                     records.put(html, css, part)
             return parts
 
         try:
             laid = assemble(book_html, book, edition.geometry, lay_out, blank, body,
-                            lay_out_both if laid_body is not None else None)
+                            lay_out_matter_here if laid_body is not None else None)
             print_pages = laid.print_page_count(edition.even_pages)
             if keep is not None and not keep(print_pages):
                 return PdfResult(b"", b"", print_pages, len(laid.pages), list(warnings),

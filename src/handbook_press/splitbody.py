@@ -43,7 +43,7 @@ from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
 from . import sidebyside
-from .paging import opening_index
+from .paging import Matter, folio_after, opening_index
 
 LayOut = Callable[..., Any]  # Typesetter.lay_out(html, css, first_folio)
 Part = tuple[str, str]  # (HTML, CSS), as `paging.body_parts` gives them
@@ -135,25 +135,28 @@ def _shows_page_counter(box: MarginBox) -> bool:
 
 def folio_pages_html(pages: Sequence) -> str:
     """Empty pages of the same names as ``pages``, one each: what decides their margin boxes
-    besides the folio (the side follows from the position)."""
+    besides the folio (the side follows from the position). None: a page that only counts."""
     divs = "".join(f'<div style="break-before: page; page: {page._page_box.page_type.name or "auto"}"></div>'
-                   for page in pages)
+                   if page is not None else '<div style="break-before: page"></div>' for page in pages)
     return f'<!DOCTYPE html><html><body class="folio-pages">{divs}</body></html>'
 
 
 def fix_folios(pages: list, lay_out: LayOut, first_folio: int) -> bool:
-    """Give ``pages`` (a part laid out numbered from 1) the folio boxes of ``first_folio`` on.
-    False, and ``pages`` untouched, if the empty pages do not match them."""
+    """Give ``pages`` (parts laid out numbered from 1) the folio boxes of ``first_folio`` on,
+    in one layout; None in ``pages``: a blank verso of the book between two parts, which only
+    counts. False, and ``pages`` untouched, if the empty pages do not match them."""
     folio_pages = lay_out(folio_pages_html(pages), "", first_folio).pages
     if len(folio_pages) != len(pages):
         return False
     replacements = []
     for page, folio_page in zip(pages, folio_pages):
+        if page is None:
+            continue
         old, new = counter_boxes(page), counter_boxes(folio_page)
         if old.keys() != new.keys() or page._page_box.page_type.side != folio_page._page_box.page_type.side:
             return False
         replacements.append({id(old[key]): new[key] for key in old})
-    for page, replace in zip(pages, replacements):
+    for page, replace in zip((page for page in pages if page is not None), replacements):
         box = page._page_box
         box.children = [replace.get(id(child), child) for child in box.children]
     return True
@@ -211,12 +214,19 @@ def _child(parts: Sequence[Part], lay_out: LayOut, meeting: _Meeting, warnings: 
     answer = _receive(from_parent)
     if answer is None:
         return
-    pages_before, fixed = int(answer) - 1, {}
-    for index in sorted(laid):  # the child's sections follow each other to the end of the body
-        pages_before = opening_index(pages_before)
-        pages = laid[index]
-        fixed[index] = (pages_before + 1, _pickled(pages) if fix_folios(pages, lay_out, pages_before + 1) else None)
-        pages_before += len(pages)
+    first_folio = int(answer)
+    # The child's sections follow each other to the end of the body: their folio boxes are laid
+    # out again in one document (a layout's fixed cost is most of a few empty pages').
+    pages_before, folios, share = first_folio - 1, {}, []
+    for index in sorted(laid):
+        opening = opening_index(pages_before)
+        share += [None] * (opening - pages_before) + laid[index]
+        folios[index], pages_before = opening + 1, opening + len(laid[index])
+    if not share or share[0] is None or not fix_folios(share, lay_out, first_folio):
+        for index in sorted(laid):  # each on its own, as a section that does not match is left out
+            if not fix_folios(laid[index], lay_out, folios[index]):
+                laid[index] = None
+    fixed = {index: (folios[index], _pickled(pages) if pages is not None else None) for index, pages in laid.items()}
     _send(to_parent, pickle.dumps(fixed, protocol=pickle.HIGHEST_PROTOCOL))
 
 
@@ -241,6 +251,7 @@ class SplitBody:
         self.theirs: dict[Part, list[Placeholder]] = {}  # by the child's part: its placeholder pages
         self.asked: dict[Part, int] = {}  # the folio `assemble` asked for each placeholder part
         self.delivered = 0  # parts whose pages came from the child
+        self.received: dict[Part, list] | None = None  # by part, once `receive` has run
         self.pid: int | None = None
         self.from_child: int | None = None
 
@@ -255,19 +266,30 @@ class SplitBody:
             return LaidOutPages(placeholders)
         return None
 
-    def finish(self, pages: list) -> list:
-        """``pages`` with the child's pages in place of their placeholders (any it did not
-        deliver, or numbered otherwise than `assemble` asked, laid out here)."""
+    def receive(self) -> None:
+        """Take the pages the child sends, numbered as `assemble` asked: early, while other
+        processes keep both cores busy (the front matter's layout), else in `finish`."""
+        if self.received is not None:
+            return
         data = _receive(self.from_child) if self.from_child is not None else None
         delivered = pickle.loads(data) if data is not None else {}
         self.close()
-        real: dict[int, Any] = {}
+        self.received = {}
         for part, folio in self.asked.items():
             child_folio, pickled = delivered.get(self.index_of[part], (None, None))
-            if pickled is None or child_folio != folio:
+            if pickled is not None and child_folio == folio:
+                self.received[part] = loads_pages(pickled, self.font_config)
+
+    def finish(self, pages: list) -> list:
+        """``pages`` with the child's pages in place of their placeholders (any it did not
+        deliver, or numbered otherwise than `assemble` asked, laid out here)."""
+        self.receive()
+        real: dict[int, Any] = {}
+        for part, folio in self.asked.items():
+            laid = self.received.get(part)
+            if laid is None:
                 laid = list(self.lay_out(*part, folio).pages)
             else:
-                laid = loads_pages(pickled, self.font_config)
                 self.delivered += 1
             placeholders = self.theirs[part]
             if len(laid) != len(placeholders):
@@ -348,20 +370,108 @@ def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfig
     return split
 
 
-def lay_out_beside(lay_out: LayOut, font_config: FontConfiguration, warnings: list[str], refused: list[str],
-                   here: tuple, beside: tuple) -> tuple[Any, LaidOutPages]:
-    """``lay_out(*here)`` in this process while a forked child does ``lay_out(*beside)`` (the
-    front matter and the index: both need only the body's folios). The child's warnings and
-    refused URLs join ``warnings`` and ``refused`` after this process's."""
+def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: list[str], refused: list[str],
+                   front: Matter, contents: Matter, back: Matter,
+                   meanwhile: Callable[[], None] | None = None) -> tuple[Any, Any, Any]:
+    """The front matter, its contents and the index (each (html, css, first_folio)), which
+    need only the body's folios, laid out on two cores: the front matter here, the contents
+    (the longest, at every size) in a forked child, the index by whichever is free first.
+
+    The contents open on the recto after the front matter's pages, unknown to the child:
+    it numbers them from 1 and, once told, lays their folio boxes out again (`fix_folios`),
+    as for the body. What the child does not deliver is laid out here. WeasyPrint's warnings
+    and refused URLs follow the reading order: front matter, contents, index. ``meanwhile``
+    runs here while the child is still at work (`SplitBody.receive`)."""
+    if not sidebyside.can_fork():
+        front_laid = lay_out(*front)
+        return front_laid, lay_out(contents[0], contents[1], folio_after(len(front_laid.pages))), lay_out(*back)
+    claim = _Meeting(1)  # the index: this process takes it from the front, the child from the back
+    up_read, up_write = os.pipe()  # child -> this process
+    down_read, down_write = os.pipe()  # this process -> child
     parent = os.getpid()
-
-    def in_child():
-        warnings_before, refused_before = len(warnings), len(refused)
-        pages = list(lay_out(*beside).pages)
-        return os.getpid(), dumps_pages(pages), warnings[warnings_before:], refused[refused_before:]
-
-    (laid_by, data, their_warnings, their_refused), part = sidebyside.side_by_side(in_child, lambda: lay_out(*here))
-    if laid_by != parent:  # else the child failed, and it was laid out (and reported) here
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
+        status = 1
+        try:
+            sidebyside.die_with(parent)
+            os.close(up_read)
+            os.close(down_write)
+            _matter_child(lay_out, claim, warnings, refused, contents, back, up_write, down_read)
+            status = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(status)
+    os.close(up_write)
+    os.close(down_read)
+    back_laid = None
+    try:
+        try:
+            front_laid = lay_out(*front)
+            folio = folio_after(len(front_laid.pages))
+            _send(down_write, str(folio).encode())
+        except BrokenPipeError:  # the child died: its share is laid out below
+            pass
+        finally:
+            os.close(down_write)
+        after_front = len(warnings), len(refused)
+        if claim.from_front() is not None:
+            back_laid = lay_out(*back)
+        if meanwhile is not None:
+            meanwhile()
+        message = _receive(up_read)
+    finally:
+        os.close(up_read)
+        claim.file.close()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
+    delivered = pickle.loads(message) if message is not None else {}
+    contents_laid = None
+    if delivered.get("contents") is not None and delivered["contents"][0] == folio:
+        _, data, (their_warnings, their_refused) = delivered["contents"]
+        contents_laid = LaidOutPages(loads_pages(data, font_config))
+        warnings[after_front[0]:after_front[0]] = their_warnings
+        refused[after_front[1]:after_front[1]] = their_refused
+    if back_laid is None and delivered.get("back") is not None:
+        data, (their_warnings, their_refused) = delivered["back"]
+        back_laid = LaidOutPages(loads_pages(data, font_config))
         warnings.extend(their_warnings)
         refused.extend(their_refused)
-    return part, LaidOutPages(loads_pages(data, font_config))
+    if contents_laid is None:
+        reported_from = len(warnings), len(refused)
+        contents_laid = lay_out(contents[0], contents[1], folio)
+        _move_after(warnings, reported_from[0], after_front[0])  # before the index's, as they are read
+        _move_after(refused, reported_from[1], after_front[1])
+    if back_laid is None:
+        back_laid = lay_out(*back)
+    return front_laid, contents_laid, back_laid
+
+
+def _move_after(items: list, start: int, at: int) -> None:
+    """Move what was appended to ``items`` from ``start`` on to ``at``."""
+    moved = items[start:]
+    del items[start:]
+    items[at:at] = moved
+
+
+def _matter_child(lay_out: LayOut, claim: _Meeting, warnings: list[str], refused: list[str],
+                  contents: Matter, back: Matter, to_parent: int, from_parent: int) -> None:
+    def laid_and_reported(html: str, css: str, first_folio: int | None):
+        warnings_before, refused_before = len(warnings), len(refused)
+        pages = list(lay_out(html, css, first_folio).pages)
+        return pages, (warnings[warnings_before:], refused[refused_before:])
+
+    contents_pages, contents_reported = laid_and_reported(contents[0], contents[1], None)
+    index = laid_and_reported(*back) if claim.from_back() is not None else None
+    answer = _receive(from_parent)
+    if answer is None:
+        return
+    folio, delivered = int(answer), {}
+    if fix_folios(contents_pages, lay_out, folio) and (data := _pickled(contents_pages)) is not None:
+        delivered["contents"] = (folio, data, contents_reported)
+    if index is not None and (data := _pickled(index[0])) is not None:
+        delivered["back"] = (data, index[1])
+    _send(to_parent, pickle.dumps(delivered, protocol=pickle.HIGHEST_PROTOCOL))
