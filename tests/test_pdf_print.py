@@ -142,8 +142,11 @@ def test_every_font_is_embedded_and_from_the_repository(reading, prints):
 def test_bookmarks_are_absent_from_the_kdp_interior_and_present_in_the_reading_edition(reading, prints):
     assert len([o for o in reading[2].outline if not isinstance(o, list)]) >= 16
     kdp = PdfReader(prints["kdp"][0])
-    assert "/Outlines" not in kdp.trailer["/Root"]
+    assert "/Outlines" not in kdp.trailer["/Root"] and "/Names" not in kdp.trailer["/Root"]
     assert all("/Annots" not in page for page in kdp.pages)
+    # Not written at all, rather than left in the file unreferenced.
+    objects = [kdp.get_object(number) for number in range(1, kdp.trailer["/Size"])]
+    assert not [o for o in objects if hasattr(o, "get") and o.get("/Type") in ("/Annot", "/Outline", "/Outlines")]
 
 
 def _dark(image, x, y):

@@ -8,6 +8,7 @@ reported, never lost in a log.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import mimetypes
@@ -105,6 +106,23 @@ def _labels(pdf, body_start: int) -> None:
 
 def _pages(pdf):
     return [obj for obj in pdf.objects if isinstance(obj, dict) and obj.get("Type") == "/Page"]
+
+
+def _print_pages(pages: list, edition: PrintEdition) -> list:
+    """The print interior's pages: without links and named destinations (printers reject link
+    annotations) and bookmarks unless the profile keeps them, so that WeasyPrint writes none
+    (stripped afterwards, their objects would stay in the file)."""
+    if edition.links and edition.bookmarks:
+        return pages
+    stripped = []
+    for page in pages:
+        page = copy.copy(page)  # the reading edition keeps its links and bookmarks
+        if not edition.links:
+            page.links, page.anchors = [], {}
+        if not edition.bookmarks:
+            page.bookmarks = []
+        stripped.append(page)
+    return stripped
 
 
 def _print_finisher(body_start: int, edition: PrintEdition):
@@ -231,11 +249,9 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
                 laid_body.close()
         document = laid.front.copy(laid.pages)
         body_start = laid.body_start
-        if print_pages > len(document.pages):
-            # Printers bind an even number of pages: end on a blank verso.
-            print_document = document.copy(document.pages + [blank])
-        else:
-            print_document = document
+        # Printers bind an even number of pages: end on a blank verso.
+        print_document = document.copy(_print_pages(document.pages + [blank] * (print_pages - len(document.pages)),
+                                                    edition))
         warnings_before_writes = len(warnings)
 
         def write_print():
