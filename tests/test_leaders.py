@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+import weasyprint
 from PIL import ImageChops
 from weasyprint import CSS, HTML
 from weasyprint.formatting_structure import boxes
+from weasyprint.layout import inline
 from weasyprint.text.fonts import FontConfiguration
-
-import weasyprint
 
 from handbook_press import leaders
 from handbook_press import pdf as _installs_the_patch  # noqa: F401  (as every build does)
@@ -18,8 +18,8 @@ STYLES = Path(__file__).resolve().parents[1] / "styles"
 CONTENTS = """<!DOCTYPE html><html><body><ul class="toc">{}</ul></body></html>""".format("".join(
     f'<li><a data-page="{page}">{title}</a></li>' for title, page in [
         ("Foundations", 1), ("Model Deployment and Serving at Scale", 17),
-        ("A title long enough to wrap onto a second line of the contents, so that the leader "
-         "follows the end of its last line", 123), ("Ethics", 1031)]))
+        (("A title long enough to wrap onto a second line of the contents, so that the leader"
+          " follows the end of its last line"), 123), ("Ethics", 1031)]))
 CSS_TEXT = """
 @page { size: 6in 9in; margin: 0.75in; }
 body { font: 10.5pt/1.4 "Book Serif"; text-align: justify; hyphens: auto; }
@@ -54,7 +54,6 @@ def rendered(document):
 
 def test_the_patch_is_installed_for_the_pinned_weasyprint():
     assert weasyprint.__version__ == leaders.PATCHED_VERSION, "pyproject.toml pins the WeasyPrint this was written for"
-    import weasyprint.layout.inline as inline
     assert inline.handle_leader is leaders._handle_leader
 
 

@@ -208,7 +208,7 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
     """The book's pages (`paging.BookPages`) from ``records``, laying out, without
     drawing, only the parts they miss; of those, only the anchors are kept (a
     book's worth of laid-out pages is most of the PDF task's memory)."""
-    from .paging import BLANK_PAGE, assemble, body_parts, folio_after
+    from .paging import BLANK_PAGE, assemble, body_parts, lay_out_in_order
 
     body = body_parts(book_html, book, edition.geometry)
     refused.extend(_lay_out_missing_sections(paths, edition, body, records))
@@ -234,8 +234,7 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
         from .sidebyside import can_fork, side_by_side
 
         if any(records.has(*part[:2]) for part in (front, contents, back)) or not can_fork():
-            front_laid = lay_out(*front)
-            return front_laid, lay_out(contents[0], contents[1], folio_after(len(front_laid.pages))), lay_out(*back)
+            return lay_out_in_order(lay_out, front, contents, back)
         here = setter()  # made before the fork: the child has it too
 
         def anchors_beside():

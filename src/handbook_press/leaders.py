@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 
 import weasyprint
-import weasyprint.layout.inline as inline
+from weasyprint.layout import inline
 from weasyprint.layout.leader import leader_index
 
 PATCHED_VERSION = "70.0"

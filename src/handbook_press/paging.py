@@ -123,6 +123,13 @@ def folio_after(pages_before: int) -> int:
     return opening_index(pages_before) + 1
 
 
+def lay_out_in_order(lay_out: LayOut, front: Matter, contents: Matter, back: Matter):
+    """The front matter, the contents at the folio after it, and the index, one after the other:
+    a `LayOutMatter` for one process."""
+    front_laid = lay_out(*front)
+    return front_laid, lay_out(contents[0], contents[1], folio_after(len(front_laid.pages))), lay_out(*back)
+
+
 def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOut, blank: LaidOutPage,
              body: list[tuple[str, str]] | None = None, lay_out_matter: LayOutMatter | None = None) -> BookPages:
     """Lay the book out part by part (through ``lay_out``) and put the pages in order.
@@ -153,13 +160,10 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
     contents_part = (html_parts["contents"], "", None)
     back_part = (html_parts["back"], "", len(body_pages) + len(gap) + 1)
     if lay_out_matter is None:
-        front = lay_out(*front_part)
-        contents = lay_out(html_parts["contents"], "", folio_after(len(front.pages)))
-        back = lay_out(*back_part)
+        front, contents, back = lay_out_in_order(lay_out, front_part, contents_part, back_part)
     else:
         front, contents, back = lay_out_matter(front_part, contents_part, back_part)
-    front_pages = _on_recto(list(front.pages), blank) + list(contents.pages)
-    front_pages = _on_recto(front_pages, blank)
+    front_pages = _on_recto(_on_recto(list(front.pages), blank) + list(contents.pages), blank)
     # No tools to index: the back matter lays out as one empty page, left out.
     back_pages = gap + list(back.pages) if back.pages[0].anchors else []
     return BookPages(front_pages + body_pages + back_pages, len(front_pages),

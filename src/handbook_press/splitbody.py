@@ -1,4 +1,5 @@
-"""The body laid out on two cores: its later sections in a forked child.
+"""The book laid out on two cores: the body's later sections in a forked child, then the
+contents beside the rest of the front matter (`lay_out_matter`).
 
 WeasyPrint keeps no Pango object in a laid-out page (a text box drops its
 Pango layout once measured and shapes its text again when it is drawn), so
@@ -25,6 +26,11 @@ Whatever the child fails to deliver is laid out here: a section it could not
 send (an SVG image keeps WeasyPrint's layout context, which does not pickle),
 or all of its share if it dies. Tested: the same PDF bytes as the whole body
 laid out in one process.
+
+The front matter, contents and index need only the body's folios. The contents,
+the longest of them at every size, go to a second child, which numbers them
+from 1 and gets its folios as above, once this process has laid out the front
+matter before them.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
 from . import sidebyside
-from .paging import Matter, folio_after, opening_index
+from .paging import Matter, folio_after, lay_out_in_order, opening_index
 
 LayOut = Callable[..., Any]  # Typesetter.lay_out(html, css, first_folio)
 Part = tuple[str, str]  # (HTML, CSS), as `paging.body_parts` gives them
@@ -383,8 +389,7 @@ def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: li
     and refused URLs follow the reading order: front matter, contents, index. ``meanwhile``
     runs here while the child is still at work (`SplitBody.receive`)."""
     if not sidebyside.can_fork():
-        front_laid = lay_out(*front)
-        return front_laid, lay_out(contents[0], contents[1], folio_after(len(front_laid.pages))), lay_out(*back)
+        return lay_out_in_order(lay_out, front, contents, back)
     claim = _Meeting(1)  # the index: this process takes it from the front, the child from the back
     up_read, up_write = os.pipe()  # child -> this process
     down_read, down_write = os.pipe()  # this process -> child
