@@ -139,6 +139,29 @@ def test_every_font_is_embedded_and_from_the_repository(reading, prints):
         assert programs and programs <= repo, path
 
 
+def _band_text(pdf_path, index: int, top: bool) -> str:
+    """The text in the top or bottom 0.9 in of a page (the bands of running heads and folios)."""
+    document = pdfium.PdfDocument(str(pdf_path))
+    page = document[index]
+    width, height = page.get_size()
+    band = (0, height - 65, width, height) if top else (0, 0, width, 65)
+    return page.get_textpage().get_text_bounded(*band).strip()
+
+
+def test_the_index_opens_like_a_section_with_its_folio_at_the_foot(reading):
+    """No running head over the index's title; its folio at the foot, as on a section opener;
+    the running head and a top folio on the index's later pages."""
+    path, pages, _ = reading
+    first = next(i for i, text in enumerate(pages) if text.lstrip().startswith("Index of tools"))
+    assert _band_text(path, first, top=True) == ""
+    assert _band_text(path, first, top=False) == str(first - body_start(pages) + 1)
+    opener = body_start(pages)  # Section 1's opener, for comparison
+    assert _band_text(path, opener, top=True) == "" and _band_text(path, opener, top=False) == "1"
+    if first + 1 < len(pages) and pages[first + 1].strip():
+        head = _band_text(path, first + 1, top=True)
+        assert "Index of tools" in head and str(first - body_start(pages) + 2) in head
+
+
 def test_bookmarks_are_absent_from_the_kdp_interior_and_present_in_the_reading_edition(reading, prints):
     assert len([o for o in reading[2].outline if not isinstance(o, list)]) >= 16
     kdp = PdfReader(prints["kdp"][0])
