@@ -158,7 +158,7 @@ def assemble(book_html: BookHtml, book: Book, geometry: Geometry, lay_out: LayOu
     gap = [blank] * (opening_index(len(body_pages)) - len(body_pages))
     front_part = (html_parts["front"], "", None)
     contents_part = (html_parts["contents"], "", None)
-    back_part = (html_parts["back"], "", len(body_pages) + len(gap) + 1)
+    back_part = (html_parts["back"], "", folio_after(len(body_pages)))
     if lay_out_matter is None:
         front, contents, back = lay_out_in_order(lay_out, front_part, contents_part, back_part)
     else:

@@ -125,15 +125,11 @@ def _print_pages(pages: list, edition: PrintEdition) -> list:
     return stripped
 
 
-def _print_finisher(body_start: int, edition: PrintEdition):
+def _print_finisher(body_start: int):
+    """Page labels; links, link targets and bookmarks never reach the print write (`_print_pages`)."""
+
     def finish(document, pdf):
         _labels(pdf, body_start)
-        if not edition.links:  # printers reject link annotations
-            for page in _pages(pdf):
-                page.pop("Annots", None)
-        if not edition.bookmarks:
-            pdf.catalog.pop("Outlines", None)
-            pdf.catalog.pop("PageMode", None)
 
     return finish
 
@@ -257,7 +253,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         def write_print():
             data = print_document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=False, full_fonts=True,
                                             pdf_variant=edition.pdf_variant, custom_metadata=True,
-                                            finisher=_print_finisher(body_start, edition))
+                                            finisher=_print_finisher(body_start))
             return data, warnings[warnings_before_writes:], check_print(data) if check_print else None
 
         def write_reading():

@@ -168,6 +168,40 @@ def fix_folios(pages: list, lay_out: LayOut, first_folio: int) -> bool:
     return True
 
 
+def _fork_talking(work: Callable[[int, int], None]) -> tuple[int, int, int]:
+    """Fork a child that runs ``work(to_parent, from_parent)`` (two pipes' ends) and exits: it
+    never returns here, never runs this process's clean-up or atexit handlers, and dies with
+    it. Returns (pid, from_child, to_child)."""
+    up_read, up_write = os.pipe()  # child -> this process
+    down_read, down_write = os.pipe()  # this process -> child
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            sidebyside.die_with(parent)
+            os.close(up_read)
+            os.close(down_write)
+            work(up_write, down_read)
+            status = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(status)
+    os.close(up_write)
+    os.close(down_read)
+    return pid, up_read, down_write
+
+
+def _end(pid: int) -> None:
+    """End a child (its work is not needed any more, or this process failed) and reap it."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(pid, 0)
+
+
 class _Meeting:
     """Sections taken one at a time, this process from the front and the child from the back,
     until they meet: both finish together whatever their speeds.
@@ -309,11 +343,7 @@ class SplitBody:
             os.close(self.from_child)
             self.from_child = None
         if self.pid is not None:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(self.pid, 0)
+            _end(self.pid)
             self.pid = None
 
 
@@ -326,24 +356,8 @@ def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfig
     if len(parts) < 2 or not sidebyside.can_fork():
         return None
     meeting = _Meeting(len(parts))
-    up_read, up_write = os.pipe()  # child -> this process
-    down_read, down_write = os.pipe()  # this process -> child
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
-        status = 1
-        try:
-            sidebyside.die_with(parent)
-            os.close(up_read)
-            os.close(down_write)
-            _child(parts, lay_out, meeting, warnings, refused, up_write, down_read)
-            status = 0
-        except BaseException:
-            pass
-        finally:
-            os._exit(status)
-    os.close(up_write)
-    os.close(down_read)
+    pid, up_read, down_write = _fork_talking(
+        lambda to_parent, from_parent: _child(parts, lay_out, meeting, warnings, refused, to_parent, from_parent))
     split = SplitBody(parts, lay_out, font_config)
     split.pid, split.from_child = pid, up_read
     try:
@@ -354,7 +368,7 @@ def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfig
                 pages = opening_index(pages)
                 part = split.mine[(html, css, pages + 1)] = lay_out(html, css, pages + 1)
                 pages += len(part.pages)
-            _send(down_write, str(opening_index(pages) + 1).encode())  # where the child's share opens
+            _send(down_write, str(folio_after(pages)).encode())  # where the child's share opens
         except BrokenPipeError:  # the child died: what it took is laid out by `assemble`
             pass
         finally:
@@ -391,24 +405,9 @@ def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: li
     if not sidebyside.can_fork():
         return lay_out_in_order(lay_out, front, contents, back)
     claim = _Meeting(1)  # the index: this process takes it from the front, the child from the back
-    up_read, up_write = os.pipe()  # child -> this process
-    down_read, down_write = os.pipe()  # this process -> child
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
-        status = 1
-        try:
-            sidebyside.die_with(parent)
-            os.close(up_read)
-            os.close(down_write)
-            _matter_child(lay_out, claim, warnings, refused, contents, back, up_write, down_read)
-            status = 0
-        except BaseException:
-            pass
-        finally:
-            os._exit(status)
-    os.close(up_write)
-    os.close(down_read)
+    pid, up_read, down_write = _fork_talking(
+        lambda to_parent, from_parent: _matter_child(lay_out, claim, warnings, refused, contents, back,
+                                                     to_parent, from_parent))
     back_laid = None
     try:
         try:
@@ -428,11 +427,7 @@ def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: li
     finally:
         os.close(up_read)
         claim.file.close()
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        os.waitpid(pid, 0)
+        _end(pid)
     delivered = pickle.loads(message) if message is not None else {}
     contents_laid = None
     if delivered.get("contents") is not None and delivered["contents"][0] == folio:
