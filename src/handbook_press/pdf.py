@@ -22,7 +22,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import leaders, pdfwriter
+from . import leaders, painting, pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
@@ -248,6 +248,10 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         # Printers bind an even number of pages: end on a blank verso.
         print_document = document.copy(_print_pages(document.pages + [blank] * (print_pages - len(document.pages)),
                                                     edition))
+        if painting.supported():  # each page drawn once, for both writes, on two cores
+            shares = painting.record_on_two_cores(document, warnings)
+            document = document.copy(painting.replaying(document.pages, shares))
+            print_document = print_document.copy(painting.replaying(print_document.pages, shares))
         warnings_before_writes = len(warnings)
 
         def write_print():

@@ -1,0 +1,260 @@
+"""Draw each page once for both PDFs, half of the pages in each of two processes.
+
+WeasyPrint draws a page by walking its boxes and shaping every line with Pango
+again: most of a PDF's write (1.2 of 2.0 s for the x1 book), and the reading
+edition and the print interior drew the same pages, each in its own write.
+Here every page is drawn once, with tags, into a recording: the operators the
+drawing appended to the page's content stream (and the same without marked
+content, for an untagged file), the boxes it tagged, and the fonts and
+transparency states it used first. Both writes then replay the recordings in
+place of drawing (``replaying``), so WeasyPrint's writer does everything else
+as before: links, bookmarks, the tag tree, fonts, metadata.
+
+The pages are cut in two shares of about the same amount of text; a forked
+child records the second while this process records the first (on one core,
+both here, the same way). Every share starts with no fonts and no states, and a
+replay adds a page's first-used fonts and states in page order: the order a
+sequential drawing meets them, so the files are the same whichever process drew
+a page, and the reading edition is byte for byte what WeasyPrint alone writes
+(tested). Tagged boxes cross as ids: a forked child has its parent's objects at
+the same addresses, and each id is looked up among the page's own boxes.
+
+A page whose drawing needs what a recording cannot carry — an image, a pattern,
+a shading, a transparency group or blend state (named by WeasyPrint in the
+order it meets them), a glyph missing from the fonts (numbered likewise) — is
+drawn live in each write, as before. Tied to the pinned WeasyPrint (its
+``Stream`` and ``Font``): with any other version every page is drawn live.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pydyf
+import weasyprint
+from weasyprint.formatting_structure.boxes import TextBox
+from weasyprint.pdf.fonts import Font
+from weasyprint.pdf.stream import Stream
+
+from .sidebyside import side_by_side
+
+PAINTED_VERSION = "70.0"
+SCALE = 0.75  # what WeasyPrint's writer draws at: 72 pt per inch / 96 CSS px per inch, zoom 1
+_ALPHA_STATE = re.compile(r"[aA][0-9.e-]+$")  # named by value, not by the order met
+_MARKED_CONTENT_ENDS = {b"BDC": 3, b"BMC": 2, b"EMC": 1}  # operator -> items it spans
+_FONT_HANDLES = ("hb_font", "hb_face")  # HarfBuzz pointers, valid in one process only
+TEXT_BOX_WEIGHT = 20  # characters
+
+
+@dataclass
+class PageRecording:
+    tagged: bytes  # what drawing appended to the content stream, marked content included
+    untagged: bytes  # the same without marked content
+    tags: list[tuple[int, str, int]]  # (id of the box, structure tag, MCID), in drawing order
+    new_fonts: list[int]  # keys of the fonts this page uses first in its share
+    new_states: list[tuple[str, dict]]  # ExtGState entries it adds first in its share
+    boxes: dict[int, object] | None = None  # id -> box, in the process that drew it (not pickled)
+
+    def __getstate__(self):
+        return {**self.__dict__, "boxes": None}
+
+
+@dataclass
+class Share:
+    """Recordings of some pages (page index -> recording; None: drawn live) and their fonts."""
+
+    recordings: dict[int, PageRecording | None] = field(default_factory=dict)
+    fonts: dict[int, Font] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def __getstate__(self):
+        fonts = {key: {k: v for k, v in font.__dict__.items() if k not in _FONT_HANDLES}
+                 for key, font in self.fonts.items()}
+        return {**self.__dict__, "fonts": fonts}
+
+    def __setstate__(self, state):
+        fonts = {}
+        for key, attributes in state["fonts"].items():
+            font = Font.__new__(Font)  # without HarfBuzz handles: enough to embed a full font
+            font.__dict__.update(attributes)
+            fonts[key] = font
+        self.__dict__.update({**state, "fonts": fonts})
+
+
+def supported() -> bool:
+    return weasyprint.__version__ == PAINTED_VERSION
+
+
+def page_rectangle(page) -> tuple[float, float, float, float]:
+    """As WeasyPrint's writer gives it to the page's stream (the bleed box, in CSS px), to the last bit."""
+    left, top = -SCALE * page.bleed["left"], -SCALE * page.bleed["top"]
+    right = left + SCALE * (page.width + page.bleed["left"] + page.bleed["right"])
+    bottom = top + SCALE * (page.height + page.bleed["top"] + page.bleed["bottom"])
+    return (left / SCALE, top / SCALE, (right - left) / SCALE, (bottom - top) / SCALE)
+
+
+def _untagged(items: list) -> bytes:
+    kept: list = []
+    for item in items:
+        span = _MARKED_CONTENT_ENDS.get(item) if isinstance(item, bytes) else None
+        if span:
+            del kept[len(kept) - (span - 1):]
+        else:
+            kept.append(item)
+    return b"\n".join(pydyf._to_bytes(item) for item in kept)
+
+
+def record(document, indices, warnings: list[str] | None = None) -> Share:
+    """Draw ``document.pages[i]`` for each i of ``indices``, tagged, into recordings."""
+    share = Share()
+    warnings_before = len(warnings) if warnings is not None else 0
+    resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(), "XObject": pydyf.Dictionary(),
+                                  "Pattern": pydyf.Dictionary(), "Shading": pydyf.Dictionary(),
+                                  "ColorSpace": None})
+    images: dict = {}
+    for index in indices:
+        page = document.pages[index]
+        fonts_before = list(share.fonts)
+        states_before = list(resources["ExtGState"])
+        others_before = (len(resources["XObject"]), len(resources["Pattern"]), len(resources["Shading"]), len(images))
+        missing_before = sum(len(font.missing) for font in share.fonts.values())
+        tags: dict = {}
+        stream = Stream(share.fonts, page_rectangle(page), resources, images, tags,
+                        document.color_profiles, document.output_intent)
+        stream.transform(d=-1, f=page.height * SCALE)
+        start = len(stream.stream)
+        page.paint(stream, SCALE)
+        new_states = [key for key in resources["ExtGState"] if key not in states_before]
+        live = (others_before != (len(resources["XObject"]), len(resources["Pattern"]),
+                                  len(resources["Shading"]), len(images))
+                or any(not _ALPHA_STATE.match(key) for key in new_states)
+                or sum(len(font.missing) for font in share.fonts.values()) != missing_before)
+        if live:
+            share.recordings[index] = None
+            continue
+        items = stream.stream[start:]
+        share.recordings[index] = PageRecording(
+            tagged=b"\n".join(pydyf._to_bytes(item) for item in items),
+            untagged=_untagged(items),
+            tags=[(id(box), tag["tag"], tag["mcid"]) for box, tag in tags.items()],
+            new_fonts=[key for key in share.fonts if key not in fonts_before],
+            new_states=[(key, dict(resources["ExtGState"][key])) for key in new_states],
+            boxes={id(box): box for box in tags})
+    if warnings is not None:
+        share.warnings = list(warnings[warnings_before:])
+    return share
+
+
+def _text_weight(page) -> int:
+    """What drawing the page costs, near enough to balance two shares: its text boxes (each
+    shaped again by Pango) and their characters (each glyph written in a Python loop)."""
+    weight, stack = 0, [page._page_box]
+    while stack:
+        box = stack.pop()
+        if isinstance(box, TextBox):
+            weight += TEXT_BOX_WEIGHT + len(box.text)
+        stack.extend(box.children)
+    return weight
+
+
+def split_point(pages) -> int:
+    """The first page of the second share: each share about half of the text."""
+    weights = [_text_weight(page) for page in pages]
+    total, running = sum(weights), 0
+    for index, weight in enumerate(weights):
+        running += weight
+        if running * 2 >= total:
+            return index + 1
+    return len(pages)
+
+
+def record_on_two_cores(document, warnings: list[str]) -> list[Share]:
+    """Both shares of ``document``'s pages, the second recorded in a forked child."""
+    cut = split_point(document.pages)
+    # Frozen, the laid-out pages are left out of garbage collections: a collection
+    # in the child would touch every object and copy the memory it shares with us.
+    gc.freeze()
+    try:
+        second, first = side_by_side(lambda: record(document, range(cut, len(document.pages)), warnings),
+                                     lambda: record(document, range(cut), warnings))
+    finally:
+        gc.unfreeze()
+    warnings.extend(message for message in second.warnings if message not in warnings)
+    return [first, second]
+
+
+class _FontTable:
+    """One edition's fonts: its own copy of each (the writer cleans and may rewrite them)."""
+
+    def __init__(self, shares: list[Share]):
+        # A font drawn in this process (it keeps its HarfBuzz handles) before one received.
+        fonts = [(key, font) for share in shares for key, font in share.fonts.items()]
+        self.sources: dict[int, Font] = {}
+        for key, font in sorted(fonts, key=lambda pair: not hasattr(pair[1], "hb_face")):
+            self.sources.setdefault(key, font)
+        self.copies: dict[int, Font] = {}
+
+    def get(self, key: int) -> Font:
+        font = self.copies.get(key)
+        if font is None:
+            font = self.copies[key] = copy.copy(self.sources[key])
+            for name in ("variations", "widths", "to_unicode", "missing"):
+                setattr(font, name, dict(getattr(font, name)))
+        return font
+
+
+def _boxes_of(page) -> dict[int, object]:
+    found, stack = {}, [page._page_box]
+    while stack:
+        box = stack.pop()
+        found[id(box)] = box
+        stack.extend(box.children)
+    return found
+
+
+def replaying(pages: list, shares: list[Share]) -> list:
+    """``pages`` whose drawing replays their recording (pages without one are drawn live).
+
+    A replay writes the tagged or the untagged operators, as the writer asks (the
+    stream has a tag table or not), and adds the page's first fonts and states."""
+    recordings: dict[int, PageRecording | None] = {}
+    for share in shares:
+        recordings.update(share.recordings)
+    fonts = _FontTable(shares)
+    replayed = []
+    for index, page in enumerate(pages):
+        recording = recordings.get(index)
+        if recording is None:
+            replayed.append(page)
+            continue
+        clone = copy.copy(page)
+        clone.paint = _replay(page, recording, fonts)
+        replayed.append(clone)
+    return replayed
+
+
+def _replay(page, recording: PageRecording, fonts: _FontTable) -> Callable:
+    def paint(stream, scale=1):
+        assert scale == SCALE, "recorded at WeasyPrint's writer scale"
+        for key in recording.new_fonts:
+            if key not in stream._fonts:
+                stream._fonts[key] = fonts.get(key)
+        states = stream._resources["ExtGState"]
+        for key, entries in recording.new_states:
+            if key not in states:
+                states[key] = pydyf.Dictionary(entries)
+        if stream._tags is not None:
+            boxes = recording.boxes if recording.boxes is not None else _boxes_of(page)
+            for box_id, tag, mcid in recording.tags:
+                stream._tags[boxes[box_id]] = {"tag": tag, "mcid": mcid}
+            data = recording.tagged
+        else:
+            data = recording.untagged
+        if data:
+            stream.stream.append(data)
+
+    return paint

@@ -1,0 +1,177 @@
+"""Each page drawn once for both PDFs (painting.py): the same files as WeasyPrint drawing every page."""
+
+import pickle
+import re
+import zlib
+from pathlib import Path
+
+import pydyf
+import pypdfium2
+import pytest
+import weasyprint
+from PIL import Image
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+
+from handbook_press import painting, sidebyside
+from handbook_press import pdf as _installs_the_patches  # noqa: F401  (as every build does)
+
+STYLES = Path(__file__).resolve().parents[1] / "styles"
+CSS_TEXT = """
+@page { size: 6in 9in; margin: 0.75in; bleed: 0.125in; @bottom-center { content: counter(page); } }
+body { font: 10.5pt/1.4 "Book Serif"; text-align: justify; hyphens: auto; }
+h1 { font: bold 16pt "Book Sans"; break-before: page; }
+.soft { color: rgba(0, 0, 0, 0.6); }
+code { font-family: "Book Mono"; }
+"""
+PROSE = ("Every model that reaches production needs a way back: a registry that keeps the versions, "
+         "a deployment that can be rolled back, and someone who is paged when the numbers drift. ")
+
+
+def chapter(title: str, extra: str = "") -> str:
+    return f"<h1>{title}</h1>" + f"<p>{PROSE * 6}</p>" * 3 + extra
+
+
+def lay_out(body: str, base: Path = STYLES):
+    fonts = FontConfiguration()
+    sheets = [CSS(filename=str(STYLES / "fonts.css"), font_config=fonts), CSS(string=CSS_TEXT, font_config=fonts)]
+    html = f'<!DOCTYPE html><html lang="en"><head><title>T</title></head><body>{body}</body></html>'
+    return HTML(string=html, base_url=str(base) + "/").render(stylesheets=sheets, font_config=fonts, pdf_tags=True)
+
+
+def written(document, tagged: bool) -> bytes:
+    return document.write_pdf(pdf_tags=tagged, full_fonts=True, pdf_identifier=b"0" * 32)
+
+
+def shares_of(document, cut: int, *, through_pickle: bool = True) -> list:
+    """The two shares as a two-core build makes them; the second crosses a pipe pickled."""
+    first = painting.record(document, range(cut))
+    second = painting.record(document, range(cut, len(document.pages)))
+    if through_pickle:
+        second = pickle.loads(pickle.dumps(second))
+    return [first, second]
+
+
+def replayed(document, shares):
+    return document.copy(painting.replaying(document.pages, shares))
+
+
+def content_streams(data: bytes) -> list[bytes]:
+    streams = []
+    for match in re.finditer(rb"/Filter /FlateDecode[^>]*>>\nstream\n(.*?)\nendstream", data, re.S):
+        try:
+            streams.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            pass
+    return streams
+
+
+def pages_as_seen(data: bytes) -> list[tuple[bytes, str]]:
+    document = pypdfium2.PdfDocument(data)
+    return [(page.render(scale=1).to_pil().convert("L").tobytes(), page.get_textpage().get_text_range())
+            for page in document]
+
+
+BOOK = "".join(chapter(f"Chapter {n}") for n in range(1, 4)) + chapter(
+    "Chapter 4", "<p class=soft>A quieter paragraph, in grey.</p><p>Run <code>doit release</code>.</p>")
+
+
+def test_tied_to_the_pinned_weasyprint():
+    assert painting.supported(), "pyproject.toml pins the WeasyPrint whose drawing painting.py records"
+    assert weasyprint.__version__ == painting.PAINTED_VERSION
+
+
+def test_the_reading_edition_is_byte_for_byte_what_weasyprint_draws():
+    document = lay_out(BOOK)
+    assert len(document.pages) >= 6
+    cut = painting.split_point(document.pages)
+    assert 0 < cut < len(document.pages)
+    shares = shares_of(document, cut)
+    # The monospaced font and the grey's transparency state are first met in the second share.
+    assert any(recording and recording.new_states for recording in shares[1].recordings.values())
+    assert set(shares[1].fonts) - set(shares[0].fonts)
+    assert not any(hasattr(font, "hb_face") for font in shares[1].fonts.values()), "received fonts lost their handles"
+    assert all(recording is not None for share in shares for recording in share.recordings.values())
+    plain = written(document, tagged=True)
+    assert written(replayed(document, shares), tagged=True) == plain
+    assert written(replayed(document, shares_of(document, 1)), tagged=True) == plain  # wherever the cut
+
+
+def test_the_untagged_edition_keeps_every_page_and_drops_marked_content():
+    document = lay_out(BOOK)
+    shares = shares_of(document, painting.split_point(document.pages))
+    data = written(replayed(document, shares), tagged=False)
+    assert pages_as_seen(data) == pages_as_seen(written(document, tagged=False))
+    assert b"/StructTreeRoot" not in data
+    streams = content_streams(data)
+    assert any(b" TJ" in stream for stream in streams)
+    assert not any(re.search(rb"(^|\n)(BDC|BMC|EMC)(\n|$)", stream) for stream in streams)
+    tagged_streams = content_streams(written(replayed(document, shares), tagged=True))
+    assert any(re.search(rb"(^|\n)BDC(\n|$)", stream) for stream in tagged_streams)  # the test can see them
+
+
+def test_untagged_drops_each_marked_content_operator_with_its_operands():
+    items = [b"q", "/P", pydyf.Dictionary({"MCID": 0}), b"BDC", b"BT", b"ET", b"EMC",
+             "/Artifact", b"BMC", b"0 0 1 1 re", b"f", b"EMC", b"Q"]
+    assert painting._untagged(items) == b"q\nBT\nET\n0 0 1 1 re\nf\nQ"
+
+
+def test_pages_a_recording_cannot_carry_are_drawn_live_in_each_write(tmp_path):
+    Image.new("RGB", (8, 8), (200, 30, 30)).save(tmp_path / "dot.png")
+    (tmp_path / "fonts").symlink_to(STYLES / "fonts")
+    body = (chapter("Plain") + chapter("An image", '<p>IMAGE <img src="dot.png" width="40" alt="dot"></p>')
+            + chapter("Half seen", '<p style="opacity: 0.5">GROUP, half seen.</p>')
+            + chapter("A glyph no font has", "<p>GLYPH \U0010fffd</p>") + chapter("Plain again"))
+    document = lay_out(body, base=tmp_path)
+    shares = shares_of(document, 2)
+    live = [index for share in shares for index, recording in share.recordings.items() if recording is None]
+    texts = [page.get_textpage().get_text_range() for page in pypdfium2.PdfDocument(written(document, True))]
+    assert live and all(any(word in texts[index] for word in ("IMAGE", "GROUP", "GLYPH")) for index in live)
+    assert len(live) == 3
+    assert written(replayed(document, shares), tagged=True) == written(document, tagged=True)
+
+
+def test_split_point_halves_the_text():
+    document = lay_out(chapter("Short") + "".join(chapter(f"Long {n}", f"<p>{PROSE * 12}</p>") for n in range(4)))
+    weights = [painting._text_weight(page) for page in document.pages]
+    cut = painting.split_point(document.pages)
+    assert sum(weights[:cut]) >= sum(weights) / 2 > sum(weights[:cut - 1])
+
+
+@pytest.mark.skipif(not sidebyside.can_fork(), reason="one core, or no fork: both shares recorded here")
+def test_a_share_recorded_in_a_forked_child_gives_the_same_file():
+    document = lay_out(BOOK)
+    warnings: list[str] = []
+    shares = painting.record_on_two_cores(document, warnings)
+    assert all(recording.boxes is None for recording in shares[1].recordings.values()), "not drawn here"
+    assert written(replayed(document, shares), tagged=True) == written(document, tagged=True)
+
+
+def test_the_books_pdfs_drawn_once_read_as_drawn_twice(tmp_path, monkeypatch):
+    """The handbook built with each page drawn once (on two cores where there are two) and with
+    WeasyPrint drawing every page in each write: the reading edition byte for byte, the print
+    interior the same pages to the pixel and the same text, without marked content."""
+    import contextlib
+    import io
+
+    from handbook_press import build
+
+    from .conftest import project_paths
+
+    content = Path(__file__).resolve().parents[1] / "content"
+    recorded = []
+    real_record = painting.record_on_two_cores
+    monkeypatch.setattr(painting, "record_on_two_cores", lambda *a: recorded.append(1) or real_record(*a))
+    outputs = []
+    with contextlib.redirect_stderr(io.StringIO()):
+        for folder in ("drawn-once", "drawn-twice"):
+            paths = project_paths(content, tmp_path / folder)
+            assert build.build_pdf(paths)
+            outputs.append(((paths.build / "mlops-handbook.pdf").read_bytes(),
+                            build.unchecked_print_path(paths, "mlops-handbook").read_bytes()))
+            monkeypatch.setattr(painting, "supported", lambda: False)
+    assert recorded == [1]
+    (reading, printed), (reading_twice, printed_twice) = outputs
+    assert reading == reading_twice
+    assert pages_as_seen(printed) == pages_as_seen(printed_twice)
+    assert not any(re.search(rb"(^|\n)(BDC|BMC|EMC)(\n|$)", stream) for stream in content_streams(printed))
