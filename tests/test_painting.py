@@ -58,7 +58,7 @@ def replayed(document, shares):
 
 def content_streams(data: bytes) -> list[bytes]:
     streams = []
-    for match in re.finditer(rb"/Filter /FlateDecode[^>]*>>\nstream\n(.*?)\nendstream", data, re.S):
+    for match in re.finditer(rb"/Filter /FlateDecode[^>]*>>\nstream\n(.*?)\nendstream", data, re.DOTALL):
         try:
             streams.append(zlib.decompress(match.group(1)))
         except zlib.error:

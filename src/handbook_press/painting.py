@@ -31,8 +31,8 @@ from __future__ import annotations
 import copy
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pydyf
 import weasyprint
