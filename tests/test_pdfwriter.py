@@ -97,3 +97,41 @@ def test_compressed_streams_hold_the_same_bytes_at_zlib_level_6():
     stream = pydyf.Stream([b"BT (level) Tj ET" * 50], compress=True)
     level6 = zlib.compressobj(level=pdfwriter.COMPRESSION_LEVEL)
     assert level6.compress(b"BT (level) Tj ET" * 50) + level6.flush() in stream.data
+
+
+class Counted:
+    """A value that counts how often the dictionary holding it is serialised."""
+
+    def __init__(self):
+        self.times = 0
+
+    def __str__(self):
+        self.times += 1
+        return "/Counted"
+
+
+def serialisations_while_writing(compress: bool) -> int:
+    pdf = small_pdf()
+    counted = Counted()
+    pdf.add_object(pydyf.Dictionary({"Type": "/Example", "Value": counted}))
+    pdf.write(io.BytesIO(), identifier=b"fixed", compress=compress)
+    return counted.times
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_each_object_is_serialised_once_per_write(compress):
+    assert serialisations_while_writing(compress) == 1
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_unpatched_pydyf_serialises_objects_twice(compress, unpatched):
+    # Once to write it, once more to hash it for the /ID.
+    assert serialisations_while_writing(compress) == 2
+
+
+def test_serialising_once_gives_the_same_bytes(monkeypatch):
+    once = tagged_pdf()
+    monkeypatch.setattr(pydyf.Dictionary, "data", pdfwriter._original_dictionary_data)
+    monkeypatch.setattr(pydyf.Array, "data", pdfwriter._original_array_data)
+    assert tagged_pdf() == once
+

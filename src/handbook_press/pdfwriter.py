@@ -1,7 +1,7 @@
-"""Three changes to the PDF writer under WeasyPrint (pydyf 0.13) for long books.
+"""Four changes to the PDF writer under WeasyPrint (pydyf 0.13) for long books.
 
-The first two change only the time a file takes (measured by benchmarks/run.py,
-see BENCHMARKS.md); the third changes the compressed bytes, never what they
+The first three change only the time a file takes (measured by benchmarks/run.py,
+see BENCHMARKS.md); the fourth changes the compressed bytes, never what they
 decompress to:
 
 - ``PDF.page_references`` builds a tuple of every page each time it is read,
@@ -11,6 +11,9 @@ decompress to:
 - ``PDF.write`` compresses every stream twice when the file has an /ID (once to
   write it, once more to hash the objects for the second half of the /ID), at
   zlib level 9. While a file is written, each stream is compressed once.
+- The same /ID pass serialises every other object of the file again (the tag
+  tree's tens of thousands of dictionaries in a long reading edition: a third
+  of its write). While a file is written, each of its objects is serialised once.
 - Streams are compressed at zlib's default level (6) instead of 9, which
   searches much harder for a few bytes: files about 1 % larger (the x1
   benchmark book's 3.55 MB of streams become 3.57 MB).
@@ -31,7 +34,12 @@ COMPRESSION_LEVEL = 6
 _original_page_references = pydyf.PDF.page_references
 _original_stream_data = pydyf.Stream.data
 _original_write = pydyf.PDF.write
+_original_dictionary_data = pydyf.Dictionary.data
+_original_array_data = pydyf.Array.data
 _stream_data_memo: dict[int, bytes] | None = None  # id(stream) -> data, only while a file is written
+# id(object) -> its data (None until serialised), for the file's own objects only while it is written:
+# they live until the write ends, where a temporary dictionary's id could be reused by the next one.
+_object_data_memo: dict[int, bytes | None] | None = None
 
 
 def _page_references(pdf: pydyf.PDF) -> tuple:
@@ -64,15 +72,32 @@ def _stream_data(stream: pydyf.Stream) -> bytes:
     return data
 
 
+def _memoised(original: property) -> property:
+    serialise = original.fget
+
+    def data(obj) -> bytes:
+        memo = _object_data_memo
+        if memo is None or (key := id(obj)) not in memo:
+            return serialise(obj)
+        found = memo[key]
+        if found is None:
+            found = memo[key] = serialise(obj)
+        return found
+
+    return property(data)
+
+
 def _write(pdf: pydyf.PDF, *args, **kwargs):
-    # Streams are complete once writing starts; the memo lives for this call only,
-    # so that ids of freed streams are never reused against it.
-    global _stream_data_memo
-    outer, _stream_data_memo = _stream_data_memo, {}
+    # Objects are complete once writing starts; the memos live for this call only,
+    # so that ids of freed objects are never reused against them.
+    global _stream_data_memo, _object_data_memo
+    outer = _stream_data_memo, _object_data_memo
+    _stream_data_memo = {}
+    _object_data_memo = {id(obj): None for obj in pdf.objects if not isinstance(obj, pydyf.Stream)}
     try:
         return _original_write(pdf, *args, **kwargs)
     finally:
-        _stream_data_memo = outer
+        _stream_data_memo, _object_data_memo = outer
 
 
 def install() -> bool:
@@ -81,6 +106,8 @@ def install() -> bool:
         return False
     pydyf.PDF.page_references = property(_page_references)
     pydyf.Stream.data = property(_stream_data)
+    pydyf.Dictionary.data = _memoised(_original_dictionary_data)
+    pydyf.Array.data = _memoised(_original_array_data)
     pydyf.PDF.write = _write
     return True
 
@@ -89,4 +116,6 @@ def uninstall() -> None:
     """Back to pydyf as shipped (the tests compare both)."""
     pydyf.PDF.page_references = _original_page_references
     pydyf.Stream.data = _original_stream_data
+    pydyf.Dictionary.data = _original_dictionary_data
+    pydyf.Array.data = _original_array_data
     pydyf.PDF.write = _original_write
