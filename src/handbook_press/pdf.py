@@ -22,7 +22,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import leaders, painting, pdfwriter
+from . import html5cache, leaders, painting, pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
@@ -32,6 +32,7 @@ from .splitbody import lay_out_body, lay_out_matter
 
 pdfwriter.install()
 leaders.install()
+html5cache.install()
 
 
 class ConfinedURLFetcher(URLFetcher):
