@@ -369,8 +369,9 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     if result.print_check is not None:
         write_atomic(print_check_path(paths, slug), result.print_check)
     save_records(records_path, tried)
+    stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.stages.items())
     _say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
-         f"{time.perf_counter() - started:.2f} s; wrote {display_path(paths.build / f'{slug}.pdf')}")
+         f"{time.perf_counter() - started:.2f} s ({stages}); wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
 
 

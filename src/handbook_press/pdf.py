@@ -12,6 +12,7 @@ import copy
 import hashlib
 import logging
 import mimetypes
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,7 @@ class PdfResult:
     warnings: list[str] = field(default_factory=list)
     refused_urls: list[str] = field(default_factory=list)
     print_check: Any = None  # what ``check_print`` said of the print interior
+    stages: dict[str, float] = field(default_factory=dict)  # seconds: "layout", "drawing", "writes"
 
 
 def pdf_identifier(book: Book, part: str = "") -> bytes:
@@ -207,6 +209,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     ``check_print(data)`` (preflight) runs on the print interior as soon as it is
     written, beside the reading edition's write (``print_check``).
     """
+    started = time.perf_counter()
     edition = edition or PrintEdition(Geometry.for_book(book))
     setter = Typesetter(edition, content=content, templates=templates, styles=styles)
     body = body_parts(book_html, book, edition.geometry)
@@ -249,10 +252,12 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         # Printers bind an even number of pages: end on a blank verso.
         print_document = document.copy(_print_pages(document.pages + [blank] * (print_pages - len(document.pages)),
                                                     edition))
+        stages = {"layout": time.perf_counter() - started}
         if painting.supported():  # each page drawn once, for both writes, on two cores
             shares = painting.record_on_two_cores(document, warnings)
             document = document.copy(painting.replaying(document.pages, shares))
             print_document = print_document.copy(painting.replaying(print_document.pages, shares))
+            stages["drawing"] = time.perf_counter() - started - stages["layout"]
         warnings_before_writes = len(warnings)
 
         def write_print():
@@ -266,10 +271,12 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
             return document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
                                       custom_metadata=True, finisher=_reading_finisher(body_start))
 
+        writes_started = time.perf_counter()
         (printed, print_warnings, print_check), reading = side_by_side(write_print, write_reading)
+        stages["writes"] = time.perf_counter() - writes_started
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
     return PdfResult(printed, reading, len(print_document.pages), len(document.pages), messages,
-                     list(dict.fromkeys(setter.fetcher.refused)), print_check)
+                     list(dict.fromkeys(setter.fetcher.refused)), print_check, stages)
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
