@@ -46,6 +46,9 @@ PAINTED_VERSION = "70.0"
 SCALE = 0.75  # what WeasyPrint's writer draws at: 72 pt per inch / 96 CSS px per inch, zoom 1
 _ALPHA_STATE = re.compile(r"[aA][0-9.e-]+$")  # named by value, not by the order met
 _MARKED_CONTENT_ENDS = {b"BDC": 3, b"BMC": 2, b"EMC": 1}  # operator -> items it spans
+# Stream methods whose resources WeasyPrint names as it meets them (x0, p0, s0…), or that
+# record an image's use (its resolution): a page calling one is drawn live.
+_NAMED_IN_ORDER = ("add_image", "add_group", "add_pattern", "add_shading", "set_state")
 _FONT_HANDLES = ("hb_font", "hb_face")  # HarfBuzz pointers, valid in one process only
 TEXT_BOX_WEIGHT = 20  # characters
 
@@ -120,21 +123,20 @@ def record(document, indices, warnings: list[str] | None = None) -> Share:
         page = document.pages[index]
         fonts_before = list(share.fonts)
         states_before = list(resources["ExtGState"])
-        others_before = (len(resources["XObject"]), len(resources["Pattern"]), len(resources["Shading"]), len(images))
         missing_before = sum(len(font.missing) for font in share.fonts.values())
         tags: dict = {}
         stream = Stream(share.fonts, page_rectangle(page), resources, images, tags,
                         document.color_profiles, document.output_intent)
+        named_in_order: list[str] = []  # what WeasyPrint names by the order it meets things
+        for method in _NAMED_IN_ORDER:
+            setattr(stream, method, _noting(getattr(stream, method), method, named_in_order))
         stream.transform(d=-1, f=page.height * SCALE)
         start = len(stream.stream)
         page.paint(stream, SCALE)
         new_states = [key for key in resources["ExtGState"] if key not in states_before]
-        live = (others_before != (len(resources["XObject"]), len(resources["Pattern"]),
-                                  len(resources["Shading"]), len(images))
-                or any(not _ALPHA_STATE.match(key) for key in new_states)
-                or sum(len(font.missing) for font in share.fonts.values()) != missing_before)
-        if live:
-            share.recordings[index] = None
+        if (named_in_order or any(not _ALPHA_STATE.match(key) for key in new_states)
+                or sum(len(font.missing) for font in share.fonts.values()) != missing_before):
+            share.recordings[index] = None  # drawn live in each write
             continue
         items = stream.stream[start:]
         share.recordings[index] = PageRecording(
@@ -147,6 +149,14 @@ def record(document, indices, warnings: list[str] | None = None) -> Share:
     if warnings is not None:
         share.warnings = list(warnings[warnings_before:])
     return share
+
+
+def _noting(method: Callable, name: str, noted: list[str]) -> Callable:
+    def noting(*args, **kwargs):
+        noted.append(name)
+        return method(*args, **kwargs)
+
+    return noting
 
 
 def _text_weight(page) -> int:
