@@ -23,7 +23,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import html5cache, leaders, painting, pdfwriter
+from . import html5cache, leaders, pagestyles, painting, pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
@@ -34,6 +34,7 @@ from .splitbody import lay_out_body, lay_out_matter
 pdfwriter.install()
 leaders.install()
 html5cache.install()
+pagestyles.install()
 
 
 class ConfinedURLFetcher(URLFetcher):
