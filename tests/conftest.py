@@ -13,6 +13,19 @@ CONTENT = ROOT / "content"
 SEED = ROOT / "tests" / "data" / "mlops-outline.txt"
 
 
+def without(patch):
+    """A fixture running its test with one of the package's patches to WeasyPrint or its
+    libraries (a module with ``install`` and ``uninstall``) taken out, and put back after."""
+
+    @pytest.fixture
+    def unpatched():
+        patch.uninstall()
+        yield
+        assert patch.install()
+
+    return unpatched
+
+
 def project_paths(content: Path, build: Path) -> Paths:
     return Paths(content=content, build=build, templates=ROOT / "templates", styles=ROOT / "styles")
 

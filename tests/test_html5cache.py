@@ -3,12 +3,13 @@
 import re
 from xml.etree import ElementTree
 
-import pytest
 import tinyhtml5
 from tinyhtml5 import inputstream
 
 from handbook_press import html5cache
 from handbook_press import pdf as _installs_the_fix  # noqa: F401  (as every build does)
+
+from .conftest import without
 
 HTML = ("<!DOCTYPE html><html lang=en><head><title>T &amp; U</title></head><body>"
         + "".join(f"<p id=p{n} class='a b'>Text {n} &lt; <a href=\"#p{n + 1}\">next</a> &#8212; "
@@ -16,11 +17,7 @@ HTML = ("<!DOCTYPE html><html lang=en><head><title>T &amp; U</title></head><body
         + "<pre>\n  kept\n</pre><script>if (a < b) {}</script></body></html>")
 
 
-@pytest.fixture
-def unpatched():
-    html5cache.uninstall()
-    yield
-    assert html5cache.install()
+unpatched = without(html5cache)
 
 
 def test_the_fix_is_installed_for_the_pinned_tinyhtml5():

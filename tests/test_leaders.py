@@ -14,6 +14,8 @@ from weasyprint.text.fonts import FontConfiguration
 from handbook_press import leaders
 from handbook_press import pdf as _installs_the_patch  # noqa: F401  (as every build does)
 
+from .conftest import without
+
 STYLES = Path(__file__).resolve().parents[1] / "styles"
 CONTENTS = """<!DOCTYPE html><html><body><ul class="toc">{}</ul></body></html>""".format("".join(
     f'<li><a data-page="{page}">{title}</a></li>' for title, page in [
@@ -29,11 +31,7 @@ body { font: 10.5pt/1.4 "Book Serif"; text-align: justify; hyphens: auto; }
 """
 
 
-@pytest.fixture
-def unpatched():
-    leaders.uninstall()
-    yield
-    assert leaders.install()
+unpatched = without(leaders)
 
 
 def lay_out():

@@ -10,6 +10,8 @@ from weasyprint.text.fonts import FontConfiguration
 from handbook_press import pagestyles
 from handbook_press import pdf as _installs_the_patch  # noqa: F401  (as every build does)
 
+from .conftest import without
+
 STYLES = Path(__file__).resolve().parents[1] / "styles"
 PAGES = """
 @page { size: 5in 7in; margin: 1in; @bottom-center { content: counter(page); font: 9pt "Book Sans"; } }
@@ -26,11 +28,7 @@ BODY = "".join(f"<h1>Part {n}</h1>" + "<p>Lorem ipsum dolor sit amet, consectetu
                for n in range(1, 4))
 
 
-@pytest.fixture
-def unpatched():
-    pagestyles.uninstall()
-    yield
-    assert pagestyles.install()
+unpatched = without(pagestyles)
 
 
 def render(extra: str = ""):

@@ -11,12 +11,9 @@ from weasyprint import HTML
 from handbook_press import pdf as _installs_the_fixes  # noqa: F401  (as every build does)
 from handbook_press import pdfwriter
 
+from .conftest import without
 
-@pytest.fixture
-def unpatched():
-    pdfwriter.uninstall()
-    yield
-    assert pdfwriter.install()
+unpatched = without(pdfwriter)
 
 
 def small_pdf() -> pydyf.PDF:

@@ -27,37 +27,37 @@ from weasyprint.layout import page as page_layout
 
 PATCHED_VERSION = "70.0"
 _original = page_layout.set_page_type_computed_styles
-_CACHE = "_handbook_press_page_styles"  # on WeasyPrint's StyleFor: one per document
+_SHARED = "_handbook_press_page_styles"  # on WeasyPrint's StyleFor (one per document): key -> styles
 
 
-def _matching_key(page_type, style_for) -> tuple | None:
-    """What the @page rules of ``style_for`` can tell apart in ``page_type``; None when a rule
-    selects by position, so that only the page itself has its styles."""
-    by_position = style_for.__dict__.get("_handbook_press_by_position")
-    if by_position is None:
-        by_position = style_for.__dict__["_handbook_press_by_position"] = any(
-            selector[2].index is not None
-            for sheet, _origin, _specificity in style_for._sheets
-            for _rule, selector_list, _declarations in sheet.page_rules for selector in selector_list)
-    if by_position:
-        return None
-    return (page_type.side, page_type.blank, page_type.index == 0, page_type.name)
+def _shared_styles(style_for) -> dict | None:
+    """The document's page styles by kind; None when a rule selects pages by position, so that
+    each page has its own."""
+    shared = style_for.__dict__.get(_SHARED, ...)
+    if shared is ...:
+        by_position = any(selector[2].index is not None
+                          for sheet, _origin, _specificity in style_for._sheets
+                          for _rule, selector_list, _declarations in sheet.page_rules for selector in selector_list)
+        shared = style_for.__dict__[_SHARED] = None if by_position else {}
+    return shared
 
 
 def set_page_type_computed_styles(page_type, html, style_for):
-    key = _matching_key(page_type, style_for)
-    cache = style_for.__dict__.setdefault(_CACHE, {})
-    shared = cache.get(key) if key is not None else None
+    shared = _shared_styles(style_for)
+    if shared is None:
+        return _original(page_type, html, style_for)
+    # What the @page rules can tell apart without a selector by position.
+    key = (page_type.side, page_type.blank, page_type.index == 0, page_type.name)
     computed = style_for.get_computed_styles()
-    if shared is None or (page_type, None) in computed:
+    styles = shared.get(key)
+    if styles is None or (page_type, None) in computed:
         _original(page_type, html, style_for)
-        if key is not None and key not in cache:
-            cascaded = style_for.get_cascaded_styles()
-            cache[key] = [(None, computed[page_type, None])] + [
-                (pseudo, computed[page_type, pseudo])
-                for element, pseudo in cascaded if pseudo and element == page_type and (page_type, pseudo) in computed]
+        if styles is None:
+            shared[key] = [(None, computed[page_type, None])] + [
+                (pseudo, computed[page_type, pseudo]) for element, pseudo in style_for.get_cascaded_styles()
+                if pseudo and element == page_type and (page_type, pseudo) in computed]
         return
-    for pseudo, style in shared:
+    for pseudo, style in styles:
         computed[page_type, pseudo] = style
 
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import copy
 import gc
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -44,7 +43,6 @@ from .sidebyside import side_by_side
 
 PAINTED_VERSION = "70.0"
 SCALE = 0.75  # what WeasyPrint's writer draws at: 72 pt per inch / 96 CSS px per inch, zoom 1
-_ALPHA_STATE = re.compile(r"[aA][0-9.e-]+$")  # named by value, not by the order met
 _MARKED_CONTENT_ENDS = {b"BDC": 3, b"BMC": 2, b"EMC": 1}  # operator -> items it spans
 # Stream methods whose resources WeasyPrint names as it meets them (x0, p0, s0…), or that
 # record an image's use (its resolution): a page calling one is drawn live.
@@ -121,8 +119,7 @@ def record(document, indices, warnings: list[str] | None = None) -> Share:
     images: dict = {}
     for index in indices:
         page = document.pages[index]
-        fonts_before = list(share.fonts)
-        states_before = list(resources["ExtGState"])
+        fonts_before, states_before = len(share.fonts), len(resources["ExtGState"])
         missing_before = sum(len(font.missing) for font in share.fonts.values())
         tags: dict = {}
         stream = Stream(share.fonts, page_rectangle(page), resources, images, tags,
@@ -133,9 +130,9 @@ def record(document, indices, warnings: list[str] | None = None) -> Share:
         stream.transform(d=-1, f=page.height * SCALE)
         start = len(stream.stream)
         page.paint(stream, SCALE)
-        new_states = [key for key in resources["ExtGState"] if key not in states_before]
-        if (named_in_order or any(not _ALPHA_STATE.match(key) for key in new_states)
-                or sum(len(font.missing) for font in share.fonts.values()) != missing_before):
+        # Only transparency states, named by value, can be added here: others go through set_state.
+        new_states = list(resources["ExtGState"])[states_before:]
+        if named_in_order or sum(len(font.missing) for font in share.fonts.values()) != missing_before:
             share.recordings[index] = None  # drawn live in each write
             continue
         items = stream.stream[start:]
@@ -143,7 +140,7 @@ def record(document, indices, warnings: list[str] | None = None) -> Share:
             tagged=b"\n".join(pydyf._to_bytes(item) for item in items),
             untagged=_untagged(items),
             tags=[(id(box), tag["tag"], tag["mcid"]) for box, tag in tags.items()],
-            new_fonts=[key for key in share.fonts if key not in fonts_before],
+            new_fonts=list(share.fonts)[fonts_before:],
             new_states=[(key, dict(resources["ExtGState"][key])) for key in new_states],
             boxes={id(box): box for box in tags})
     if warnings is not None:
@@ -162,13 +159,8 @@ def _noting(method: Callable, name: str, noted: list[str]) -> Callable:
 def _text_weight(page) -> int:
     """What drawing the page costs, near enough to balance two shares: its text boxes (each
     shaped again by Pango) and their characters (each glyph written in a Python loop)."""
-    weight, stack = 0, [page._page_box]
-    while stack:
-        box = stack.pop()
-        if isinstance(box, TextBox):
-            weight += TEXT_BOX_WEIGHT + len(box.text)
-        stack.extend(box.children)
-    return weight
+    return sum(TEXT_BOX_WEIGHT + len(box.text)
+               for box in page._page_box.descendants(placeholders=True) if isinstance(box, TextBox))
 
 
 def split_point(pages) -> int:
@@ -218,12 +210,7 @@ class _FontTable:
 
 
 def _boxes_of(page) -> dict[int, object]:
-    found, stack = {}, [page._page_box]
-    while stack:
-        box = stack.pop()
-        found[id(box)] = box
-        stack.extend(box.children)
-    return found
+    return {id(box): box for box in page._page_box.descendants(placeholders=True)}
 
 
 def replaying(pages: list, shares: list[Share]) -> list:
