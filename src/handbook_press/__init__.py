@@ -12,4 +12,8 @@ The flow of data, one module per stage:
     build     -> the functions the doit tasks call
 """
 
+from . import nativelibs
+
 __version__ = "0.1.0"
+
+nativelibs.install()  # before anything imports WeasyPrint: its libraries found with one look
