@@ -132,3 +132,24 @@ def test_serialising_once_gives_the_same_bytes(monkeypatch):
     monkeypatch.setattr(pydyf.Array, "data", pdfwriter._original_array_data)
     assert tagged_pdf() == once
 
+
+
+def every_kind_of_value() -> pydyf.Dictionary:
+    """What WeasyPrint's objects hold: names, references, numbers of every sort, strings, nesting."""
+    inner = pydyf.Dictionary({"Type": "/MCR", "MCID": 7, "Pg": b"5 0 R", "Flag": True, "Off": False})
+    numbers = pydyf.Array([0, -3, 2 ** 40, 1.0, -0.0, 0.5, -12.25, 1e-9, 1e20, 3.14159265, 1 / 3])
+    strings = pydyf.Array([pydyf.String("plain"), pydyf.String("(paren) and \\"), pydyf.String("é – ünïcode"),
+                           b"<feff>", "/Name"])
+    return pydyf.Dictionary({"Type": "/StructElem", "S": "/P", "K": pydyf.Array([3, inner, pydyf.Array([])]),
+                             "A": pydyf.Dictionary({"BBox": numbers}), "T": strings, "Empty": pydyf.Dictionary(),
+                             "Count": 12, "Ratio": 0.75, "Alt": pydyf.String("a figure"), "Raw": b"12 0 R"})
+
+
+def test_serialising_by_exact_type_gives_pydyfs_bytes(monkeypatch):
+    fast, whole = every_kind_of_value().data, tagged_pdf()
+    assert b"/BBox [0 -3 1099511627776 1 0 0.5 -12.25 0. 100000000000000000000 3.141593 0.333333]" in fast
+    monkeypatch.setattr(pydyf.Dictionary, "data", pdfwriter._original_dictionary_data)
+    monkeypatch.setattr(pydyf.Array, "data", pdfwriter._original_array_data)
+    monkeypatch.setattr(pydyf, "_to_bytes", pdfwriter._original_to_bytes)
+    assert every_kind_of_value().data == fast
+    assert tagged_pdf() == whole

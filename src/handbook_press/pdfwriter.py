@@ -1,7 +1,7 @@
-"""Four changes to the PDF writer under WeasyPrint (pydyf 0.13) for long books.
+"""Five changes to the PDF writer under WeasyPrint (pydyf 0.13) for long books.
 
-The first three change only the time a file takes (measured by benchmarks/run.py,
-see BENCHMARKS.md); the fourth changes the compressed bytes, never what they
+The first four change only the time a file takes (measured by benchmarks/run.py,
+see BENCHMARKS.md); the fifth changes the compressed bytes, never what they
 decompress to:
 
 - ``PDF.page_references`` builds a tuple of every page each time it is read,
@@ -14,17 +14,22 @@ decompress to:
 - The same /ID pass serialises every other object of the file again (the tag
   tree's tens of thousands of dictionaries in a long reading edition: a third
   of its write). While a file is written, each of its objects is serialised once.
+- Serialising calls ``_to_bytes`` for every key and value, and it asks
+  ``isinstance`` of each in turn (1.8 million calls for the x10 reading
+  edition, most of its serialisation). Dictionaries and arrays are serialised
+  by exact type, names of keys remembered; anything else as pydyf does.
 - Streams are compressed at zlib's default level (6) instead of 9, which
   searches much harder for a few bytes: files about 1 % larger (the x1
   benchmark book's 3.55 MB of streams become 3.57 MB).
 
-All three are tied to the pinned pydyf version (pyproject.toml): with any
+All are tied to the pinned pydyf version (pyproject.toml): with any
 other version nothing is patched and the build is only slower.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 
 import pydyf
 
@@ -40,6 +45,42 @@ _stream_data_memo: dict[int, bytes] | None = None  # id(stream) -> data, only wh
 # id(object) -> its data (None until serialised), for the file's own objects only while it is written:
 # they live until the write ends, where a temporary dictionary's id could be reused by the next one.
 _object_data_memo: dict[int, bytes | None] | None = None
+_original_to_bytes = pydyf._to_bytes
+_key_bytes: dict[str, bytes] = {}  # dictionary key -> b"/Key "; a few dozen names in a whole book
+
+
+def _to_bytes(item) -> bytes:
+    """pydyf 0.13's ``_to_bytes``, by exact type first (bool is an int subclass: the fallback's)."""
+    kind = type(item)
+    if kind is bytes:
+        return item
+    if kind is str:
+        return item.encode("ascii")
+    if kind is int:
+        return b"%d" % item
+    if kind is float:
+        return b"%d" % item if item.is_integer() else f"{item:f}".rstrip("0").encode("ascii")
+    if kind is pydyf.Dictionary or kind is pydyf.Array:
+        return item.data
+    return _original_to_bytes(item)
+
+
+def _serialised_dictionary(dictionary: pydyf.Dictionary) -> bytes:
+    parts = []
+    for key, value in dictionary.items():
+        prefix = _key_bytes.get(key) if type(key) is str else None
+        if prefix is None:
+            prefix = b"/" + _to_bytes(key) + b" "
+            if type(key) is str:
+                _key_bytes[key] = prefix
+        kind = type(value)
+        parts.append(prefix + (value if kind is bytes else value.encode("ascii") if kind is str
+                               else _to_bytes(value)))
+    return b"<<" + b"".join(parts) + b">>"
+
+
+def _serialised_array(array: pydyf.Array) -> bytes:
+    return b"[" + b" ".join([item if type(item) is bytes else _to_bytes(item) for item in array]) + b"]"
 
 
 def _page_references(pdf: pydyf.PDF) -> tuple:
@@ -72,9 +113,7 @@ def _stream_data(stream: pydyf.Stream) -> bytes:
     return data
 
 
-def _memoised(original: property) -> property:
-    serialise = original.fget
-
+def _memoised(serialise: Callable[[pydyf.Object], bytes]) -> property:
     def data(obj) -> bytes:
         memo = _object_data_memo
         if memo is None or (key := id(obj)) not in memo:
@@ -106,8 +145,9 @@ def install() -> bool:
         return False
     pydyf.PDF.page_references = property(_page_references)
     pydyf.Stream.data = property(_stream_data)
-    pydyf.Dictionary.data = _memoised(_original_dictionary_data)
-    pydyf.Array.data = _memoised(_original_array_data)
+    pydyf.Dictionary.data = _memoised(_serialised_dictionary)
+    pydyf.Array.data = _memoised(_serialised_array)
+    pydyf._to_bytes = _to_bytes
     pydyf.PDF.write = _write
     return True
 
@@ -118,4 +158,5 @@ def uninstall() -> None:
     pydyf.Stream.data = _original_stream_data
     pydyf.Dictionary.data = _original_dictionary_data
     pydyf.Array.data = _original_array_data
+    pydyf._to_bytes = _original_to_bytes
     pydyf.PDF.write = _original_write
