@@ -19,6 +19,7 @@ from pathlib import Path
 from .diagnostics import BuildError, Diagnostics, display_path
 from . import pagemap
 from .files import write_atomic
+from .gcpolicy import laying_out_a_book
 from .model import Book
 
 
@@ -357,7 +358,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
                             edition=edition, records=tried[-1], keep=settles, check_print=check_print)
         return result, result.pages
 
-    with source_date_epoch_set(source_date_epoch(book.metadata.review_date)):
+    with source_date_epoch_set(source_date_epoch(book.metadata.review_date)), laying_out_a_book():
         _, result = _settled_layout(book, profile, lay_out, recorded_count)
     for message in result.warnings:
         _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
@@ -401,7 +402,8 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
         laid = _pages_from_records(paths, book_html, book, edition, records, refused)
         return laid, laid.print_page_count(edition.even_pages)
 
-    _, laid = _settled_layout(book, profile, lay_out_book)
+    with laying_out_a_book():
+        _, laid = _settled_layout(book, profile, lay_out_book)
     if _refused(paths, list(dict.fromkeys(refused))):
         return False
     pages = pagemap.build_page_map(laid.html, [set(page.anchors) for page in laid.pages], laid.body_start)
