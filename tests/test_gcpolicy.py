@@ -12,14 +12,15 @@ from handbook_press import build, gcpolicy
 from .conftest import CONTENT, ROOT, project_paths
 
 # Builds the handbook's PDF in a fresh process and reports the full collections this process ran
-# while it laid the book out and wrote it.
+# while it laid the book out and wrote it. Arguments: the repository, content, build folder, "policy".
 FULL_COLLECTIONS = r"""
 import gc, json, sys, contextlib, io
 from pathlib import Path
 from handbook_press import build, gcpolicy
-sys.path.insert(0, ROOT)
+root, content, out, policy = sys.argv[1:5]
+sys.path.insert(0, root)
 from tests.conftest import project_paths
-if not POLICY:
+if policy != "policy":
     gcpolicy.BOOK_THRESHOLDS = gc.get_threshold()  # CPython's own
 full, laying_out = [], []
 gc.callbacks.append(lambda phase, info: full.append(1) if phase == "stop" and info["generation"] == 2
@@ -34,15 +35,15 @@ def counted(*args, **kwargs):  # the layout and both writes (imports before it a
 build._settled_layout = counted
 before = gc.get_threshold()
 with contextlib.redirect_stderr(io.StringIO()):
-    assert build.build_pdf(project_paths(Path(CONTENT), Path(OUT)))
+    assert build.build_pdf(project_paths(Path(content), Path(out)))
 print(json.dumps({"full": len(full), "restored": gc.get_threshold() == before}))
 """
 
 
 def _full_collections(tmp_path, policy: bool) -> dict:
-    code = (FULL_COLLECTIONS.replace("ROOT", repr(str(ROOT))).replace("CONTENT", repr(str(CONTENT)))
-            .replace("OUT", repr(str(tmp_path / f"build-{policy}"))).replace("POLICY", str(policy)))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    arguments = [str(ROOT), str(CONTENT), str(tmp_path / f"build-{policy}"), "policy" if policy else "stock"]
+    done = subprocess.run([sys.executable, "-c", FULL_COLLECTIONS, *arguments], capture_output=True, text=True,
+                          timeout=600)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.splitlines()[-1])
 

@@ -10,13 +10,13 @@ import pytest
 from handbook_press import nativelibs
 
 # What a process that imports WeasyPrint reports: the processes it started while importing,
-# the native libraries it has open, and whether the lookup was put back.
+# the native libraries it has open, and whether the lookup was put back. Argument: "package first" or not.
 IMPORT_REPORT = r"""
 import ctypes.util, json, re, sys
 started = []
 sys.addaudithook(lambda event, args: started.append(str(args[1][0])) if event == "subprocess.Popen" else None)
 stock = ctypes.util.find_library
-if PACKAGE_FIRST:
+if sys.argv[1] == "package first":
     import handbook_press
 import weasyprint.text.ffi as ffi
 libraries = sorted({re.sub(r".*/", "", line.split()[-1]) for line in open("/proc/self/maps")
@@ -31,8 +31,8 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux") or nativeli
 
 
 def _import_report(package_first: bool) -> dict:
-    code = IMPORT_REPORT.replace("PACKAGE_FIRST", str(package_first))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    argument = "package first" if package_first else "weasyprint alone"
+    done = subprocess.run([sys.executable, "-c", IMPORT_REPORT, argument], capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 
