@@ -19,6 +19,7 @@ from pathlib import Path
 from .diagnostics import BuildError, Diagnostics, display_path
 from . import pagemap
 from .files import write_atomic
+from .fontprograms import FontPrograms
 from .gcpolicy import laying_out_a_book
 from .model import Book
 
@@ -318,6 +319,16 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
+    # Before importing WeasyPrint: the helper has the second core to itself meanwhile.
+    font_programs = FontPrograms.beside(paths.styles)
+    try:
+        return _build_pdf(paths, version, strict, profile_name, cached, font_programs)
+    finally:
+        font_programs.close()
+
+
+def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: str, cached: bool,
+               font_programs: FontPrograms) -> bool:
     from .pagegeometry import inches
     from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf
@@ -355,7 +366,8 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     def lay_out(edition, settles):
         tried.append(LayoutRecords(environment_of(edition)))
         result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
-                            edition=edition, records=tried[-1], keep=settles, check_print=check_print)
+                            edition=edition, records=tried[-1], keep=settles, check_print=check_print,
+                            before_writes=font_programs.receive)
         return result, result.pages
 
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)), laying_out_a_book():

@@ -23,7 +23,7 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import html5cache, leaders, pagestyles, painting, pdfwriter
+from . import fontprograms, html5cache, leaders, pagestyles, painting, pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
@@ -32,6 +32,7 @@ from .sidebyside import side_by_side
 from .splitbody import lay_out_body, lay_out_matter
 
 pdfwriter.install()
+fontprograms.install()
 leaders.install()
 html5cache.install()
 pagestyles.install()
@@ -192,7 +193,8 @@ class Typesetter:
 def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Path, styles: Path,
                edition: PrintEdition | None = None, records: LayoutRecords | None = None,
                keep: Callable[[int], bool] | None = None,
-               check_print: Callable[[bytes], Any] | None = None) -> PdfResult:
+               check_print: Callable[[bytes], Any] | None = None,
+               before_writes: Callable[[], None] | None = None) -> PdfResult:
     """Lay the book out once and write both PDFs from that layout.
 
     The body is laid out first, a section at a time: its folios (1, 2, … from
@@ -208,7 +210,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     The print interior gets the profile's bleed, PDF/X flavour and stripping;
     the reading edition keeps links, bookmarks and tags and is cropped to the trim.
     ``check_print(data)`` (preflight) runs on the print interior as soon as it is
-    written, beside the reading edition's write (``print_check``).
+    written, beside the reading edition's write (``print_check``). ``before_writes()``
+    runs once the pages are drawn (`fontprograms.FontPrograms.receive`).
     """
     started = time.perf_counter()
     edition = edition or PrintEdition(Geometry.for_book(book))
@@ -272,6 +275,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
             return document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
                                       custom_metadata=True, finisher=_reading_finisher(body_start))
 
+        if before_writes is not None:
+            before_writes()
         writes_started = time.perf_counter()
         (printed, print_warnings, print_check), reading = side_by_side(write_print, write_reading)
         stages["writes"] = time.perf_counter() - writes_started

@@ -33,6 +33,8 @@ from collections.abc import Callable
 
 import pydyf
 
+from . import fontprograms
+
 PATCHED_VERSION = "0.13.0"
 COMPRESSION_LEVEL = 6
 
@@ -92,14 +94,21 @@ def _page_references(pdf: pydyf.PDF) -> tuple:
     return cached[2]
 
 
+def compressed(data: bytes) -> bytes:
+    """A stream's data as written: zlib at COMPRESSION_LEVEL."""
+    compressor = zlib.compressobj(level=COMPRESSION_LEVEL)
+    return compressor.compress(data) + compressor.flush()
+
+
 def _compressed_stream_data(stream: pydyf.Stream) -> bytes:
-    """pydyf 0.13's ``Stream.data``, compressing at COMPRESSION_LEVEL."""
+    """pydyf 0.13's ``Stream.data``, compressing at COMPRESSION_LEVEL; a font file
+    `fontprograms` knows is taken compressed already."""
     data = b"\n".join(pydyf._to_bytes(item) for item in stream.stream)
     extra = pydyf.Dictionary(stream.extra.copy())
     if stream.compress:
         extra["Filter"] = "/FlateDecode"
-        compressor = zlib.compressobj(level=COMPRESSION_LEVEL)
-        data = compressor.compress(data) + compressor.flush()
+        program = fontprograms.known(data)
+        data = program.compressed if program is not None else compressed(data)
     extra["Length"] = len(data)
     return b"\n".join((extra.data, b"stream", data, b"endstream"))
 

@@ -1,0 +1,244 @@
+"""The embedded fonts' PDF data, worked out on the second core while the first starts the PDF task.
+
+Both PDFs embed full fonts (KDP prefers them; a subset would also tie the bytes
+to the machine's HarfBuzz), and each write did the same work for every font
+file it embeds: compress the file, and read every glyph's advance width and the
+character map with fontTools for the widths array and the ToUnicode map. That
+depends on the file's bytes alone, and it was a third of each write at x1 (six
+fonts, 0.2 s), in both writes. A forked helper (`beside`) works it out for every
+font file under styles/ while this process imports WeasyPrint and reads the
+model, when the second core has nothing else to do; before the writes,
+`FontPrograms.receive` takes its answer and both writes find a font's data by
+the file's bytes (a SHA-256):
+
+- `pdfwriter` takes a font file's stream compressed by the helper (the same
+  zlib, the same level: the same bytes, tested);
+- WeasyPrint's full-font branch of ``build_fonts_dictionary`` gets the widths
+  and map from here instead of parsing the font with fontTools (the same
+  numbers: the helper reads them with WeasyPrint's own expressions).
+
+A font the helper did not see, or one WeasyPrint rewrites before embedding it
+(variable, colour or bitmap fonts), takes WeasyPrint's path as before. Tied to
+the pinned WeasyPrint, as the other patches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import pdfwriter
+from .sidebyside import can_fork, die_with
+
+PATCHED_VERSION = "70.0"
+FONT_SUFFIXES = (".otf", ".ttf")
+# Tables that make WeasyPrint rewrite a font (instantiate, strip colour glyphs) or draw it as a bitmap.
+_REWRITTEN_BY_WEASYPRINT = ("fvar", "CBDT", "COLR", "SVG ", "sbix", "EBDT")
+
+
+@dataclass(frozen=True)
+class FontProgram:
+    """What WeasyPrint embeds for a full font file, worked out from its bytes."""
+
+    length: int  # of the file
+    compressed: bytes  # the file as pdfwriter compresses a stream
+    advances: tuple[int, ...]  # advance width of each glyph of the glyph set, in its order
+    best_cmap: tuple[tuple[int, int], ...]  # (code point, glyph id) in the order of fontTools' best cmap
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def font_program(data: bytes) -> FontProgram | None:
+    """``data``'s program, read as WeasyPrint reads a full font (pdf/fonts.py); None for a font it rewrites."""
+    from fontTools.ttLib import TTFont
+
+    ttfont = TTFont(io.BytesIO(data), fontNumber=0)
+    if any(table in ttfont for table in _REWRITTEN_BY_WEASYPRINT):
+        return None
+    advances = tuple(glyph.width for glyph in ttfont.getGlyphSet().values())
+    best_cmap = tuple((letter, ttfont.getGlyphID(key)) for letter, key in ttfont.getBestCmap().items())
+    return FontProgram(len(data), pdfwriter.compressed(data), advances, best_cmap)
+
+
+def font_files(styles: Path) -> list[Path]:
+    return sorted(path for path in styles.rglob("*") if path.suffix.lower() in FONT_SUFFIXES and path.is_file())
+
+
+def work_out(files: list[Path]) -> dict[bytes, FontProgram]:
+    """Programs of ``files`` by their bytes' digest (a file fontTools cannot read is left out)."""
+    programs = {}
+    for path in files:
+        data = path.read_bytes()
+        try:
+            program = font_program(data)
+        except Exception:  # noqa: BLE001 - WeasyPrint reports a broken font; its path is taken as before
+            continue
+        if program is not None:
+            programs[digest(data)] = program
+    return programs
+
+
+# The programs this process knows, by digest; lengths first, so that other streams are never hashed.
+_known: dict[bytes, FontProgram] = {}
+_known_lengths: set[int] = set()
+
+
+def known(data: bytes) -> FontProgram | None:
+    if len(data) not in _known_lengths:
+        return None
+    return _known.get(digest(data))
+
+
+def register(programs: dict[bytes, FontProgram]) -> None:
+    _known.update(programs)
+    _known_lengths.update(program.length for program in programs.values())
+
+
+def forget() -> None:
+    """No program known (the tests compare both ways)."""
+    _known.clear()
+    _known_lengths.clear()
+
+
+class FontPrograms:
+    """The helper's answer, pending: `receive` waits for it (long done by the writes) and registers it."""
+
+    def __init__(self, files: list[Path], pid: int | None = None, read_end: int | None = None):
+        self.files = files
+        self.pid = pid
+        self.read_end = read_end
+        self.received = False
+
+    @classmethod
+    def beside(cls, styles: Path) -> "FontPrograms":
+        """Start working out the programs of the fonts under ``styles`` in a forked helper
+        (with one core, or no fork, `receive` works them out here)."""
+        files = font_files(styles)
+        if not files or not can_fork():
+            return cls(files)
+        read_end, write_end = os.pipe()
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # the helper: never returns, never runs the parent's clean-up
+            status = 1
+            try:
+                die_with(parent)
+                os.close(read_end)
+                payload = pickle.dumps(work_out(files), protocol=pickle.HIGHEST_PROTOCOL)
+                with os.fdopen(write_end, "wb") as pipe:  # blocks until the parent reads, before its writes
+                    pipe.write(payload)
+                status = 0
+            except BaseException:  # noqa: BLE001 - the writes do the work as before
+                pass
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(files, pid, read_end)
+
+    def receive(self) -> None:
+        """Register the programs for this process's writes (and the children it forks for them)."""
+        if self.received:
+            return
+        self.received = True
+        if self.pid is None:
+            programs = work_out(self.files)
+        else:
+            with os.fdopen(self.read_end, "rb") as pipe:
+                payload = pipe.read()
+            self.read_end = None
+            _, status = os.waitpid(self.pid, 0)
+            self.pid = None
+            programs = pickle.loads(payload) if status == 0 and payload else {}
+        register(programs)
+
+    def close(self) -> None:
+        """Stop the helper if its answer was never taken (the layout failed, or was not kept)."""
+        if self.read_end is not None:
+            os.close(self.read_end)
+            self.read_end = None
+        if self.pid is not None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(self.pid, 0)
+            self.pid = None
+
+
+class _KnownFont:
+    """Answers the three questions WeasyPrint's full-font branch asks a fontTools ``TTFont``."""
+
+    def __init__(self, program: FontProgram):
+        self.program = program
+
+    def getGlyphSet(self) -> dict:  # noqa: N802 - fontTools' name
+        return {index: _Glyph(width) for index, width in enumerate(self.program.advances)}
+
+    def getBestCmap(self) -> dict[int, int]:  # noqa: N802
+        return dict(self.program.best_cmap)
+
+    def getGlyphID(self, glyph_id: int) -> int:  # noqa: N802 - the map above holds ids already
+        return glyph_id
+
+
+@dataclass(frozen=True)
+class _Glyph:
+    width: int
+
+
+def _answering_ttfont(original):
+    def ttfont(file, *args, **kwargs):
+        if isinstance(file, io.BytesIO) and not args and kwargs.get("fontNumber", 0) == 0 and len(kwargs) <= 1:
+            program = known(file.getvalue())
+            if program is not None:
+                return _KnownFont(program)
+        return original(file, *args, **kwargs)
+
+    return ttfont
+
+
+_original_build_fonts_dictionary = None
+
+
+def install() -> bool:
+    """Patch WeasyPrint's ``build_fonts_dictionary`` if it is the version this was written for."""
+    global _original_build_fonts_dictionary
+    import weasyprint
+    import weasyprint.pdf
+    from weasyprint.pdf import fonts
+
+    if weasyprint.__version__ != PATCHED_VERSION or _original_build_fonts_dictionary is not None:
+        return False
+    original = _original_build_fonts_dictionary = fonts.build_fonts_dictionary
+    real_ttfont = fonts.TTFont
+
+    def build_fonts_dictionary(pdf, pdf_fonts, compress, subset, options):
+        if subset or not _known:  # subsets are made by HarfBuzz or fontTools from the real font
+            return original(pdf, pdf_fonts, compress, subset, options)
+        fonts.TTFont = _answering_ttfont(real_ttfont)
+        try:
+            return original(pdf, pdf_fonts, compress, subset, options)
+        finally:
+            fonts.TTFont = real_ttfont
+
+    fonts.build_fonts_dictionary = build_fonts_dictionary
+    weasyprint.pdf.build_fonts_dictionary = build_fonts_dictionary  # where generate_pdf finds it
+    return True
+
+
+def uninstall() -> None:
+    """Back to WeasyPrint as shipped."""
+    global _original_build_fonts_dictionary
+    import weasyprint.pdf
+    from weasyprint.pdf import fonts
+
+    if _original_build_fonts_dictionary is not None:
+        fonts.build_fonts_dictionary = weasyprint.pdf.build_fonts_dictionary = _original_build_fonts_dictionary
+        _original_build_fonts_dictionary = None
