@@ -178,3 +178,47 @@ def test_the_cover_task_reads_handbook_yaml_only(tmp_path, monkeypatch, epub):
     items = {i.get("href"): i for i in epub.opf.iterfind(".//opf:manifest/opf:item", NS)}
     [cover] = [i for i in items.values() if "cover-image" in (i.get("properties") or "")]
     assert build.cover_image_path(paths).read_bytes() == epub.read(epub.resolve(cover.get("href")))
+
+
+def test_the_pdf_task_renders_the_cover_ahead_for_the_cover_task(tmp_path, monkeypatch, capsys):
+    """While its child writes and checks the print interior, the PDF task renders the EPUB's cover
+    image: the cover task then keeps it (the same image it would render) and renders again only
+    when a file the cover is made from changed."""
+    import json
+    import shutil
+
+    from handbook_press import build, cover
+
+    from .conftest import CONTENT, ROOT
+
+    paths = build.Paths(content=CONTENT, build=tmp_path / "build", templates=ROOT / "templates", styles=ROOT / "styles")
+    assert build.build_pdf(paths)
+    image = build.cover_image_path(paths).read_bytes()
+    record = json.loads((paths.build / "cache" / "cover.json").read_text())
+    assert record == {"key": cover.epub_cover_key(CONTENT, paths.templates, paths.styles), "warnings": []}
+
+    fresh = build.Paths(content=CONTENT, build=tmp_path / "fresh", templates=paths.templates, styles=paths.styles)
+    assert build.build_cover_image(fresh)
+    assert build.cover_image_path(fresh).read_bytes() == image, "the same image as the cover task's own"
+
+    def no_rendering(*args, **kwargs):
+        raise AssertionError("the cover was rendered again")
+
+    monkeypatch.setattr(cover, "epub_cover_png", no_rendering)
+    assert build.build_cover_image(paths)
+    assert build.cover_image_path(paths).read_bytes() == image
+
+    # Its warnings are the cover task's to tell, each time it keeps the image.
+    record["warnings"] = ["handbook.yaml:1: warning[cover]: a glyph the fonts lack"]
+    (paths.build / "cache" / "cover.json").write_text(json.dumps(record))
+    capsys.readouterr()
+    assert build.build_cover_image(paths)
+    assert "warning[cover]: a glyph the fonts lack" in capsys.readouterr().err
+
+    edited = tmp_path / "content"
+    shutil.copytree(CONTENT, edited)
+    yaml = edited / "handbook.yaml"
+    yaml.write_text(yaml.read_text().replace("title:", "title: Edited", 1))
+    moved = build.Paths(content=edited, build=paths.build, templates=paths.templates, styles=paths.styles)
+    with pytest.raises(AssertionError, match="rendered again"):
+        build.build_cover_image(moved)

@@ -7,8 +7,10 @@ Outputs are only replaced when the whole file was produced.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
 import os
 import sys
 import time
@@ -367,7 +369,8 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
         tried.append(LayoutRecords(environment_of(edition)))
         result = render_pdf(book_html, book, content=paths.content, templates=paths.templates, styles=paths.styles,
                             edition=edition, records=tried[-1], keep=settles, check_print=check_print,
-                            before_writes=font_programs.receive)
+                            before_writes=font_programs.receive,
+                            meanwhile=functools.partial(_cover_meanwhile, paths))
         return result, result.pages
 
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)), laying_out_a_book():
@@ -558,35 +561,65 @@ def cover_image_path(paths: Paths) -> Path:
     return paths.build / "cache" / "cover.png"
 
 
-def _cover_png(paths: Paths, metadata, section_count: int) -> bytes:
-    """The EPUB's cover image (1600 x 2560 px), from the front cover design."""
-    from .cover import epub_cover_png
+def _cover_record_path(paths: Paths) -> Path:
+    return paths.build / "cache" / "cover.json"
+
+
+def cover_image(paths: Paths) -> tuple[bool, list[str]]:
+    """The EPUB's cover image (1600 x 2560 px, from the front cover design) in build/cache,
+    rendered unless the image there was made from the same files (`cover.epub_cover_key`), by
+    the cover task or, ahead of it, by the PDF task. It shows handbook.yaml's facts only (a
+    tab per listed section), so it reads handbook.yaml and none of the sections. (True, the
+    warnings its rendering gave), or (False, []) after telling what is wrong with handbook.yaml."""
+    import json
+
+    from .cover import epub_cover_key, epub_cover_png
+    from .reader import read_metadata, section_sources
     from .timestamps import iso_timestamp
 
-    warnings: list[str] = []
-    image = epub_cover_png(paths.templates, paths.styles, metadata, section_count,
-                           iso_timestamp(metadata.review_date), warnings)
-    for message in warnings:
-        _say(f"{metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
-             "of the title; it is drawn with a fallback glyph)")
-    return image
-
-
-def build_cover_image(paths: Paths) -> bool:
-    """The `cover` task: the cover image, kept in build/cache for the EPUB. It shows handbook.yaml's
-    facts only (a tab per listed section), so it reads handbook.yaml and none of the sections."""
-    from .reader import read_metadata, section_sources
-
+    key = epub_cover_key(paths.content, paths.templates, paths.styles)
+    image_path, record_path = cover_image_path(paths), _cover_record_path(paths)
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        if record["key"] == key and image_path.is_file():
+            return True, list(record["warnings"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     diagnostics = Diagnostics()
     loaded = read_metadata(paths.content, diagnostics)
     if loaded is None:
         report(diagnostics)
         _say("cover: fix handbook.yaml (the errors above); the previous cover image was kept.")
-        return False
+        return False, []
     metadata, data, node, shown = loaded
     sections = section_sources(paths.content, data, node, shown, Diagnostics())  # the check task reports these
-    write_atomic(cover_image_path(paths), _cover_png(paths, metadata, len(sections)))
-    return True
+    messages: list[str] = []
+    image = epub_cover_png(paths.templates, paths.styles, metadata, len(sections),
+                           iso_timestamp(metadata.review_date), messages)
+    warnings = [f"{metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
+                "of the title; it is drawn with a fallback glyph)" for message in messages]
+    write_atomic(image_path, image)
+    # After the image: a record never vouches for an image that was not written.
+    write_atomic(record_path, json.dumps({"key": key, "warnings": warnings}).encode())
+    return True, warnings
+
+
+def _cover_meanwhile(paths: Paths) -> None:
+    """The PDF task's spare core renders the EPUB's cover image ahead of the cover task, which
+    then reports its warnings. Anything wrong is left for the cover task to meet again."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            cover_image(paths)
+    except Exception:  # noqa: BLE001 - the cover task renders it again and reports what is wrong
+        pass
+
+
+def build_cover_image(paths: Paths) -> bool:
+    """The `cover` task: the cover image, kept in build/cache for the EPUB."""
+    made, warnings = cover_image(paths)
+    for message in warnings:
+        _say(message)
+    return made
 
 
 def page_map_path(paths: Paths, slug: str) -> Path:
@@ -607,7 +640,9 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False, c
              "the EPUB's page list matches the print edition; this EPUB has no page list")
     cover_file = cover_image_path(paths)
     # made by the `cover` task when doit runs: the design changes far less often than the text
-    cover = cover_file.read_bytes() if cover_file.exists() else _cover_png(paths, book.metadata, len(book.sections))
+    if not cover_file.exists() and not build_cover_image(paths):
+        return False
+    cover = cover_file.read_bytes()
     data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
                      pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"

@@ -6,14 +6,15 @@ The EPUB's cover image is the same design laid out at 1600 x 2560 px (the
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 from .html import environment
 from .model import Metadata
-from .pdf import ConfinedURLFetcher, weasyprint_warnings
 
 EPUB_COVER_SIZE = (1600, 2560)  # px
+_PACKAGE = Path(__file__).parent
 
 
 def render_cover_html(templates: Path, meta: Metadata, section_count: int, timestamp: str) -> str:
@@ -31,6 +32,8 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
+    from .pdf import ConfinedURLFetcher, weasyprint_warnings
+
     fetcher = ConfinedURLFetcher([templates, styles])
     fonts = FontConfiguration()
     sheets = [CSS(string=page_size_css, font_config=fonts, url_fetcher=fetcher),
@@ -44,6 +47,25 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     if warnings_out is not None:
         warnings_out.extend(warnings)
     return data
+
+
+def epub_cover_inputs(content: Path, templates: Path, styles: Path) -> list[Path]:
+    """Every file the EPUB's cover image is made from: handbook.yaml (the facts it shows), the
+    cover's templates, styles and fonts, and this package's code (the cover task's file_dep)."""
+    from .taskinputs import template_files
+
+    return [content / "handbook.yaml", *template_files(templates, "cover/front.html.j2"),
+            styles / "cover.css", styles / "fonts.css", *sorted((styles / "fonts").glob("*")),
+            *sorted(_PACKAGE.glob("*.py"))]
+
+
+def epub_cover_key(content: Path, templates: Path, styles: Path) -> str:
+    """A digest of `epub_cover_inputs` and the image's size: two renderings with the same key
+    give the same image, whichever task made it."""
+    digest = hashlib.sha256(f"{EPUB_COVER_SIZE}".encode())
+    for path in epub_cover_inputs(content, templates, styles):
+        digest.update(b"\0" + path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()
 
 
 def epub_cover_png(templates: Path, styles: Path, meta: Metadata, section_count: int, timestamp: str,

@@ -28,7 +28,7 @@ from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
 from .paging import LayoutRecords, PrintEdition, assemble, body_parts, output_intent_css
-from .sidebyside import side_by_side
+from .sidebyside import can_fork, side_by_side
 from .splitbody import lay_out_body, lay_out_matter
 
 pdfwriter.install()
@@ -194,7 +194,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
                edition: PrintEdition | None = None, records: LayoutRecords | None = None,
                keep: Callable[[int], bool] | None = None,
                check_print: Callable[[bytes], Any] | None = None,
-               before_writes: Callable[[], None] | None = None) -> PdfResult:
+               before_writes: Callable[[], None] | None = None,
+               meanwhile: Callable[[], None] | None = None) -> PdfResult:
     """Lay the book out once and write both PDFs from that layout.
 
     The body is laid out first, a section at a time: its folios (1, 2, … from
@@ -211,7 +212,10 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
     the reading edition keeps links, bookmarks and tags and is cropped to the trim.
     ``check_print(data)`` (preflight) runs on the print interior as soon as it is
     written, beside the reading edition's write (``print_check``). ``before_writes()``
-    runs once the pages are drawn (`fontprograms.FontPrograms.receive`).
+    runs once the pages are drawn (`fontprograms.FontPrograms.receive`). ``meanwhile()``
+    runs here once the reading edition is written, while a forked child still writes and
+    checks the print interior (not at all without that child); what WeasyPrint warns of
+    meanwhile is not the book's.
     """
     started = time.perf_counter()
     edition = edition or PrintEdition(Geometry.for_book(book))
@@ -270,10 +274,17 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
                                             finisher=_print_finisher(body_start))
             return data, warnings[warnings_before_writes:], check_print(data) if check_print else None
 
+        spare_core = meanwhile if meanwhile is not None and can_fork() else None
+
         def write_reading():
             # custom_metadata: the <meta name="version"> of a release goes into the PDF's Info.
-            return document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
+            data = document.write_pdf(pdf_identifier=pdf_identifier(book), pdf_tags=True, full_fonts=True,
                                       custom_metadata=True, finisher=_reading_finisher(body_start))
+            if spare_core is not None:
+                reported = len(warnings)
+                spare_core()
+                del warnings[reported:]
+            return data
 
         if before_writes is not None:
             before_writes()
