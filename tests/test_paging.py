@@ -234,3 +234,24 @@ def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
     assert calls == [1, 1], "the sections, then the contents and index beside the front matter"
     assert maps[0] == maps[1]
     assert messages.getvalue().count(": 19 of 19 parts laid out here") == 2, messages.getvalue()
+
+
+def test_each_index_page_balances_its_columns_once(monkeypatch):
+    """WeasyPrint lays balanced columns out again, balancing included, to make room for a
+    margin, padding or border below them: the index (the book's last element) has none."""
+    import weasyprint.layout.block as block
+
+    from handbook_press.build import Paths, _layout_inputs
+    from handbook_press.pdf import Typesetter
+
+    paths = Paths(content=CONTENT, build=ROOT / "build-unused", templates=ROOT / "templates", styles=ROOT / "styles")
+    _, book, book_html = _layout_inputs(paths, "pdf", "kdp", None, False, False)
+    setter = Typesetter(PrintEdition(Geometry.for_book(book)), content=CONTENT, templates=paths.templates,
+                        styles=paths.styles)
+    index_html = book_html.render("back", lambda node: "1")
+    calls = []
+    real = block.columns_layout
+    monkeypatch.setattr(block, "columns_layout", lambda *args, **kwargs: calls.append(1) or real(*args, **kwargs))
+    pages = setter.lay_out(index_html, "", 41).pages
+    assert len(pages) >= 1 and "tools-index" in {anchor for page in pages for anchor in page.anchors}
+    assert len(calls) == len(pages)
