@@ -17,13 +17,15 @@ import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .diagnostics import BuildError, Diagnostics, display_path
 from . import pagemap
 from .files import write_atomic
-from .fontprograms import FontPrograms
 from .gcpolicy import laying_out_a_book
-from .model import Book
+
+if TYPE_CHECKING:  # dodo.py imports this module: the model is imported where a book is loaded
+    from .model import Book
 
 
 @dataclass(frozen=True)
@@ -321,6 +323,8 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
+    from .fontprograms import FontPrograms
+
     # Before importing WeasyPrint: the helper has the second core to itself meanwhile.
     font_programs = FontPrograms.beside(paths.styles)
     try:
@@ -330,7 +334,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
 
 
 def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: str, cached: bool,
-               font_programs: FontPrograms) -> bool:
+               font_programs) -> bool:
     from .pagegeometry import inches
     from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from .diagnostics import Diagnostics
 from .files import write_atomic
-from .model import Book
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # dodo.py imports this module: the model is imported where a book is loaded
+    from .model import Book
     from .reader import SectionSource
 
 PROTOCOL = 5  # fixed, so that the same model gives the same bytes (doit compares checksums)
