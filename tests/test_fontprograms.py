@@ -119,3 +119,19 @@ def test_a_rewritten_font_is_left_to_weasyprint(no_programs, tmp_path):
     ttfont.save(path)
     assert fontprograms.font_program(path.read_bytes()) is None
     assert fontprograms.font_program((STYLES / "fonts" / "JetBrainsMono-Regular.ttf").read_bytes()) is not None
+
+
+def test_with_one_core_nothing_is_worked_out_ahead(monkeypatch, no_programs):
+    monkeypatch.setattr(fontprograms, "can_fork", lambda: False)
+    monkeypatch.setattr(fontprograms, "work_out", lambda files: pytest.fail("worked out on the only core"))
+    pending = fontprograms.FontPrograms.beside(STYLES)
+    assert pending.pid is None
+    pending.receive()
+    pending.close()
+    assert not fontprograms._known
+
+
+def test_an_unreadable_font_is_left_to_weasyprint(tmp_path, no_programs):
+    good = STYLES / "fonts" / "JetBrainsMono-Regular.ttf"
+    programs = fontprograms.work_out([tmp_path / "gone.otf", good])
+    assert list(programs) == [fontprograms.digest(good.read_bytes())]

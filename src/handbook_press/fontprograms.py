@@ -75,8 +75,8 @@ def work_out(files: list[Path]) -> dict[bytes, FontProgram]:
     """Programs of ``files`` by their bytes' digest (a file fontTools cannot read is left out)."""
     programs = {}
     for path in files:
-        data = path.read_bytes()
         try:
+            data = path.read_bytes()
             program = font_program(data)
         except Exception:  # noqa: BLE001 - WeasyPrint reports a broken font; its path is taken as before
             continue
@@ -114,12 +114,11 @@ class FontPrograms:
         self.files = files
         self.pid = pid
         self.read_end = read_end
-        self.received = False
 
     @classmethod
     def beside(cls, styles: Path) -> "FontPrograms":
-        """Start working out the programs of the fonts under ``styles`` in a forked helper
-        (with one core, or no fork, `receive` works them out here)."""
+        """Start working out the programs of the fonts under ``styles`` in a forked helper.
+        With one core (or no fork) nothing is worked out ahead: the writes do it as before."""
         files = font_files(styles)
         if not files or not can_fork():
             return cls(files)
@@ -144,19 +143,14 @@ class FontPrograms:
 
     def receive(self) -> None:
         """Register the programs for this process's writes (and the children it forks for them)."""
-        if self.received:
-            return
-        self.received = True
         if self.pid is None:
-            programs = work_out(self.files)
-        else:
-            with os.fdopen(self.read_end, "rb") as pipe:
-                payload = pipe.read()
-            self.read_end = None
-            _, status = os.waitpid(self.pid, 0)
-            self.pid = None
-            programs = pickle.loads(payload) if status == 0 and payload else {}
-        register(programs)
+            return
+        with os.fdopen(self.read_end, "rb") as pipe:
+            payload = pipe.read()
+        self.read_end = None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        register(pickle.loads(payload) if status == 0 and payload else {})
 
     def close(self) -> None:
         """Stop the helper if its answer was never taken (the layout failed, or was not kept)."""
