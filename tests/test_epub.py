@@ -222,3 +222,27 @@ def test_the_pdf_task_renders_the_cover_ahead_for_the_cover_task(tmp_path, monke
     moved = build.Paths(content=edited, build=paths.build, templates=paths.templates, styles=paths.styles)
     with pytest.raises(AssertionError, match="rendered again"):
         build.build_cover_image(moved)
+
+
+def test_a_cover_the_pdf_task_cannot_render_is_left_to_the_cover_task(tmp_path, monkeypatch, capsys):
+    """The PDF task's cover is a favour: if it fails, the PDF is built all the same, no image
+    or record is left behind, and the cover task renders the image (and would tell why not)."""
+    from handbook_press import build, cover
+
+    from .conftest import CONTENT, ROOT
+
+    real = cover.epub_cover_png
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the cover asked for files outside the project")
+
+    monkeypatch.setattr(cover, "epub_cover_png", failing)
+    paths = build.Paths(content=CONTENT, build=tmp_path, templates=ROOT / "templates", styles=ROOT / "styles")
+    assert build.build_pdf(paths)
+    assert (tmp_path / "mlops-handbook.pdf").is_file()
+    assert not build.cover_image_path(paths).exists() and not (tmp_path / "cache" / "cover.json").exists()
+    assert "outside the project" not in capsys.readouterr().err
+
+    monkeypatch.setattr(cover, "epub_cover_png", real)
+    assert build.build_cover_image(paths)
+    assert build.cover_image_path(paths).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
