@@ -4,8 +4,8 @@ Both PDFs embed full fonts (KDP prefers them; a subset would also tie the bytes
 to the machine's HarfBuzz), and each write did the same work for every font
 file it embeds: compress the file, and read every glyph's advance width and the
 character map with fontTools for the widths array and the ToUnicode map. That
-depends on the file's bytes alone, and it was a third of each write at x1 (six
-fonts, 0.2 s), in both writes. A forked helper (`beside`) works it out for every
+depends on the file's bytes alone, and it was 0.1–0.15 s of each write at x1
+(six fonts), in both writes. A forked helper (`beside`) works it out for every
 font file under styles/ while this process imports WeasyPrint and reads the
 model, when the second core has nothing else to do; before the writes,
 `FontPrograms.receive` takes its answer and both writes find a font's data by
@@ -18,8 +18,9 @@ the file's bytes (a SHA-256):
   numbers: the helper reads them with WeasyPrint's own expressions).
 
 A font the helper did not see, or one WeasyPrint rewrites before embedding it
-(variable, colour or bitmap fonts), takes WeasyPrint's path as before. Tied to
-the pinned WeasyPrint, as the other patches.
+(variable, colour or bitmap fonts), takes WeasyPrint's path as before; so does
+every font on one core, where nothing is worked out ahead. Tied to the pinned
+WeasyPrint, as the other patches.
 """
 
 from __future__ import annotations
