@@ -13,7 +13,8 @@ from doit.tools import config_changed
 
 from handbook_press import build
 from handbook_press.sectioncache import book_cache_path, section_cache_path
-from handbook_press.taskinputs import code_stamp_path, section_listing, template_files, write_code_stamp
+from handbook_press.taskinputs import (code_stamp_path, cover_inputs, section_listing, template_files,
+                                       write_code_stamp)
 
 DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
 
@@ -177,12 +178,10 @@ def task_pod():
 
 def task_cover():
     """The EPUB's cover image, rendered from the front cover design (build/cache/cover.png)."""
-    templates = [str(p) for p in template_files(PATHS.templates, "cover/front.html.j2")]
     return {
         "actions": [(_reported(build.build_cover_image), [PATHS])],
         # The cover shows the title, subtitle, review date and one tab per section.
-        "file_dep": [str(CONTENT / "handbook.yaml")] + CODE + templates
-        + [str(PATHS.styles / n) for n in ("cover.css", "fonts.css")] + _files(PATHS.styles / "fonts"),
+        "file_dep": [str(p) for p in cover_inputs(CONTENT, PATHS.templates, PATHS.styles)],
         "targets": [str(build.cover_image_path(PATHS))],
         "clean": True,
     }

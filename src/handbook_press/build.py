@@ -24,7 +24,8 @@ from . import pagemap
 from .files import write_atomic
 from .gcpolicy import laying_out_a_book
 
-if TYPE_CHECKING:  # dodo.py imports this module: the model is imported where a book is loaded
+if TYPE_CHECKING:  # dodo.py imports this module: these are imported where they are used
+    from .fontprograms import FontPrograms
     from .model import Book
 
 
@@ -334,7 +335,7 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
 
 
 def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: str, cached: bool,
-               font_programs) -> bool:
+               font_programs: FontPrograms) -> bool:
     from .pagegeometry import inches
     from .paging import LayoutRecords, environment_key, save_records
     from .pdf import render_pdf

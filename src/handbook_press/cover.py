@@ -14,7 +14,6 @@ from .html import environment
 from .model import Metadata
 
 EPUB_COVER_SIZE = (1600, 2560)  # px
-_PACKAGE = Path(__file__).parent
 
 
 def render_cover_html(templates: Path, meta: Metadata, section_count: int, timestamp: str) -> str:
@@ -49,21 +48,13 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     return data
 
 
-def epub_cover_inputs(content: Path, templates: Path, styles: Path) -> list[Path]:
-    """Every file the EPUB's cover image is made from: handbook.yaml (the facts it shows), the
-    cover's templates, styles and fonts, and this package's code (the cover task's file_dep)."""
-    from .taskinputs import template_files
-
-    return [content / "handbook.yaml", *template_files(templates, "cover/front.html.j2"),
-            styles / "cover.css", styles / "fonts.css", *sorted((styles / "fonts").glob("*")),
-            *sorted(_PACKAGE.glob("*.py"))]
-
-
 def epub_cover_key(content: Path, templates: Path, styles: Path) -> str:
-    """A digest of `epub_cover_inputs` and the image's size: two renderings with the same key
-    give the same image, whichever task made it."""
+    """A digest of `taskinputs.cover_inputs` and the image's size: two renderings with the same
+    key give the same image, whichever task made it."""
+    from .taskinputs import cover_inputs
+
     digest = hashlib.sha256(f"{EPUB_COVER_SIZE}".encode())
-    for path in epub_cover_inputs(content, templates, styles):
+    for path in cover_inputs(content, templates, styles):
         digest.update(b"\0" + path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
     return digest.hexdigest()
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import pdfwriter
-from .sidebyside import can_fork, die_with
+from .sidebyside import can_fork, fork_pickling
 
 PATCHED_VERSION = "70.0"
 FONT_SUFFIXES = (".otf", ".ttf")
@@ -111,8 +111,7 @@ def forget() -> None:
 class FontPrograms:
     """The helper's answer, pending: `receive` waits for it (long done by the writes) and registers it."""
 
-    def __init__(self, files: list[Path], pid: int | None = None, read_end: int | None = None):
-        self.files = files
+    def __init__(self, pid: int | None = None, read_end: int | None = None):
         self.pid = pid
         self.read_end = read_end
 
@@ -122,25 +121,10 @@ class FontPrograms:
         With one core (or no fork) nothing is worked out ahead: the writes do it as before."""
         files = font_files(styles)
         if not files or not can_fork():
-            return cls(files)
-        read_end, write_end = os.pipe()
-        parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the helper: never returns, never runs the parent's clean-up
-            status = 1
-            try:
-                die_with(parent)
-                os.close(read_end)
-                payload = pickle.dumps(work_out(files), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(write_end, "wb") as pipe:  # blocks until the parent reads, before its writes
-                    pipe.write(payload)
-                status = 0
-            except BaseException:  # noqa: BLE001 - the writes do the work as before
-                pass
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        return cls(files, pid, read_end)
+            return cls()
+        # The helper's answer waits in the pipe (it blocks there) until the writes take it.
+        pid, read_end = fork_pickling(lambda: work_out(files))
+        return cls(pid, read_end)
 
     def receive(self) -> None:
         """Register the programs for this process's writes (and the children it forks for them)."""

@@ -48,6 +48,32 @@ def _read_all(fd: int, into: list[bytes]) -> None:
         into.append(pipe.read())
 
 
+def fork_pickling(work: Callable[[], A]) -> tuple[int, int]:
+    """Fork a child that pickles ``work()`` into a pipe and exits: (its pid, the pipe's read end).
+
+    The child never returns and never runs this process's clean-up or atexit handlers; if
+    ``work`` fails there, it exits with status 1 having written nothing. The caller reads the
+    pipe to its end and waits for the pid."""
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            die_with(parent)
+            os.close(read_end)
+            payload = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            with os.fdopen(write_end, "wb") as pipe:
+                pipe.write(payload)
+            status = 0
+        except BaseException:
+            pass
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    return pid, read_end
+
+
 def side_by_side(background: Callable[[], A], foreground: Callable[[], B]) -> tuple[A, B]:
     """``(background(), foreground())``, the first computed in a forked child while this process computes the second.
 
@@ -57,23 +83,7 @@ def side_by_side(background: Callable[[], A], foreground: Callable[[], B]) -> tu
     """
     if not can_fork():
         return background(), foreground()
-    read_end, write_end = os.pipe()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's clean-up or atexit handlers
-        status = 1
-        try:
-            die_with(parent)
-            os.close(read_end)
-            payload = pickle.dumps(background(), protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(write_end, "wb") as pipe:
-                pipe.write(payload)
-            status = 0
-        except BaseException:
-            pass
-        finally:
-            os._exit(status)
-    os.close(write_end)
+    pid, read_end = fork_pickling(background)
     received: list[bytes] = []
     # The pipe is drained while this process works, so the child never blocks on a full pipe.
     reader = threading.Thread(target=_read_all, args=(read_end, received), daemon=True)

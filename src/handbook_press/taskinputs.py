@@ -93,6 +93,17 @@ def template_files(templates: Path, name: str) -> list[Path]:
     return [Path(templates) / t for t in sorted(seen)]
 
 
+def cover_inputs(content: Path, templates: Path, styles: Path) -> list[Path]:
+    """Every file the EPUB's cover image is made from: handbook.yaml (the facts it shows), the
+    cover's templates, styles and fonts, and the package's code. The cover task depends on
+    them; `cover.epub_cover_key` digests them."""
+    package = Path(__file__).parent
+    fonts = Path(styles) / "fonts"
+    return [Path(content) / METADATA_FILE, *template_files(templates, "cover/front.html.j2"),
+            Path(styles) / "cover.css", Path(styles) / "fonts.css",
+            *sorted(path for path in fonts.rglob("*") if path.is_file()), *sorted(package.glob("*.py"))]
+
+
 def code_stamp_path(build: Path) -> Path:
     return Path(build) / "cache" / "code.sha256"
 
