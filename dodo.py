@@ -13,8 +13,8 @@ from doit.tools import config_changed
 
 from handbook_press import build
 from handbook_press.sectioncache import book_cache_path, section_cache_path
-from handbook_press.taskinputs import (code_stamp_path, cover_inputs, section_listing, template_files,
-                                       write_code_stamp)
+from handbook_press.taskinputs import (code_stamp_path, cover_inputs, layout_inputs, section_listing,
+                                       template_files, write_code_stamp)
 
 DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
 
@@ -87,7 +87,8 @@ def task_check():
     }
 
 
-PDF_TEMPLATES = [str(p) for p in template_files(PATHS.templates, "pdf/book.html.j2")]
+# The model, images, the book's templates, styles, fonts and code: what the layout is made from.
+LAYOUT_INPUTS = [str(p) for p in layout_inputs(CONTENT, BUILD, PATHS.templates, PATHS.styles)]
 PAGE_MAP = str(BUILD / f"{SLUG}.pages.json")
 
 
@@ -98,7 +99,7 @@ def task_pdf():
     waits in build/cache, preflighted as it was written, for the print task to publish it."""
     return {
         "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE, True])],
-        "file_dep": [BOOK_CACHE] + ASSETS + CODE + PDF_TEMPLATES + _files(PATHS.styles),
+        "file_dep": LAYOUT_INPUTS,
         "targets": [str(BUILD / f"{SLUG}.pdf"), str(build.unchecked_print_path(PATHS, SLUG)),
                     str(build.print_check_path(PATHS, SLUG))],
         "uptodate": [config_changed(PRINT_CONFIG)],
@@ -113,7 +114,7 @@ def task_pagemap():
     again (without drawing), so that an edit reaches the EPUB without the whole PDF."""
     return {
         "actions": [(_reported(build.build_page_map), [PATHS, VERSION, STRICT, PROFILE, True])],
-        "file_dep": [BOOK_CACHE] + ASSETS + CODE + PDF_TEMPLATES + _files(PATHS.styles),
+        "file_dep": LAYOUT_INPUTS,
         "targets": [PAGE_MAP],
         "uptodate": [config_changed(PRINT_CONFIG)],
         "clean": True,

@@ -246,3 +246,33 @@ def test_a_cover_the_pdf_task_cannot_render_is_left_to_the_cover_task(tmp_path, 
     monkeypatch.setattr(cover, "epub_cover_png", real)
     assert build.build_cover_image(paths)
     assert build.cover_image_path(paths).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_what_the_pdf_task_made_ahead_is_taken_without_the_reader_or_renderers(tmp_path, built_books):
+    """`doit epub` after `doit pdf`: the cover and page map tasks check their keys and take the
+    cover image and page map the PDF task made, in a process that imports neither the reader
+    (YAML, Markdown) nor Jinja, WeasyPrint or the layout's modules."""
+    import shutil
+    import subprocess
+    import sys
+
+    from .conftest import CONTENT, ROOT
+
+    folder = shutil.copytree(built_books[0].parent, tmp_path / "build")
+    (folder / "mlops-handbook.pages.json").unlink()
+    script = f"""
+import sys
+from pathlib import Path
+from handbook_press import build
+paths = build.Paths(content=Path({str(CONTENT)!r}), build=Path({str(folder)!r}),
+                    templates=Path({str(ROOT / "templates")!r}), styles=Path({str(ROOT / "styles")!r}))
+assert build.build_cover_image(paths) and build.build_page_map(paths)
+heavy = ("handbook_press.reader", "yaml", "markdown_it", "jinja2", "weasyprint", "handbook_press.paging",
+         "pypdfium2")
+print(sorted(name for name in heavy if name in sys.modules))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", result.stdout + result.stderr
+    assert "the PDF task's layout of these inputs" in result.stderr
+    assert (folder / "mlops-handbook.pages.json").read_bytes() == (built_books[0].parent / "mlops-handbook.pages.json").read_bytes()

@@ -113,8 +113,12 @@ def test_the_page_map_follows_the_pdf_through_two_geometries(tmp_path, monkeypat
         assert (layouts, writes) == ([0.75, 0.9625], [0.9625])
         saved = json.loads(build.layout_records_path(paths).read_text())
         assert len(saved["environments"]) == 2
-        assert build.build_page_map(paths, profile_name="bands")
+        assert build.build_page_map(paths, profile_name="bands")  # the PDF task's own map
+        kept = (paths.build / "mlops-handbook.pages.json").read_bytes()
+        build.kept_page_map_path(paths).unlink()
+        assert build.build_page_map(paths, profile_name="bands")  # from the records of the settled gutter
     assert ": 0 of 38 parts laid out here" in messages.getvalue(), messages.getvalue()
+    assert (paths.build / "mlops-handbook.pages.json").read_bytes() == kept
     assert build.layout_records_path(paths).read_text() == json.dumps(saved, sort_keys=True) + "\n"
 
 
@@ -255,3 +259,38 @@ def test_each_index_page_balances_its_columns_once(monkeypatch):
     pages = setter.lay_out(index_html, "", 41).pages
     assert len(pages) >= 1 and "tools-index" in {anchor for page in pages for anchor in page.anchors}
     assert len(calls) == len(pages)
+
+
+def test_the_page_map_task_takes_the_pdf_tasks_map_of_the_same_inputs(tmp_path, monkeypatch, built_books):
+    """The PDF task keeps the page map of its layout under a key of its inputs: the page map task
+    writes it as it is, assembling nothing (the same map the layout records give); with any input
+    changed it assembles the map again."""
+    import contextlib
+    import io
+
+    from handbook_press import build, paging
+
+    from .conftest import project_paths
+
+    folder = shutil.copytree(built_books[0].parent, tmp_path / "build")
+    paths = project_paths(CONTENT, folder)
+    page_map = folder / "mlops-handbook.pages.json"
+    page_map.unlink()
+    assembled = []
+    real_assemble = paging.assemble
+    monkeypatch.setattr(paging, "assemble", lambda *args: assembled.append(1) or real_assemble(*args))
+    messages = io.StringIO()
+    with contextlib.redirect_stderr(messages):
+        assert build.build_page_map(paths)
+        kept = page_map.read_bytes()
+        assert assembled == [] and "the PDF task's layout of these inputs" in messages.getvalue()
+
+        build.kept_page_map_path(paths).unlink()
+        assert build.build_page_map(paths)
+        assert assembled == [1] and page_map.read_bytes() == kept, "the records give the same map"
+
+        assert build.build_pdf(paths, version="2.0") and build.build_page_map(paths, version="2.0")
+        assert assembled == [1], "the PDF task's map of version 2.0"
+        assert build.build_page_map(paths)  # the version is an input: not that map
+        assert assembled == [1, 1]
+    assert '"label": "1"' in kept.decode() and kept.count(b'"index"') > 40

@@ -74,3 +74,39 @@ def test_the_code_stamp_changes_with_the_code_only(tmp_path):
     modules[1].write_text("# b.py, edited\n")
     write_code_stamp([str(m) for m in modules], stamp)
     assert stamp.read_text() != first
+
+
+def test_the_layout_key_follows_every_input_of_the_layout(tmp_path):
+    """The page map the PDF task kept is taken under this key only: any file the layout is made
+    from, or a setting, changes it; the built books beside it do not."""
+    from handbook_press.sectioncache import book_cache_path
+    from handbook_press.taskinputs import layout_key
+
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    styles = shutil.copytree(ROOT / "styles", tmp_path / "styles")
+    templates = shutil.copytree(ROOT / "templates", tmp_path / "templates")
+    build = tmp_path / "build"
+    book_cache_path(build).parent.mkdir(parents=True)
+    book_cache_path(build).write_bytes(b"the checked model")
+    settings = {"profile": "kdp", "version": None, "strict": False, "cached": True}
+
+    def key(**changed):
+        return layout_key(content, build, templates, styles, **{**settings, **changed})
+
+    base = key()
+    (build / "mlops-handbook.pdf").write_bytes(b"%PDF- an output")
+    assert key() == base
+    (content / "sections" / "model-development.md").write_text("read through the model")
+    assert key() == base, "a cached book is keyed by its model"
+    keys = [key(profile="lulu"), key(version="2.0"), key(strict=True), key(cached=False)]
+    book_cache_path(build).write_bytes(b"the model, edited")
+    keys.append(key())
+    (content / "figure.png").write_bytes(b"\x89PNG an image the text shows")
+    keys.append(key())
+    for path in (templates / "macros.j2", styles / "print.css", next((styles / "fonts").rglob("*.?tf"))):
+        path.write_bytes(path.read_bytes() + b"\n")
+        keys.append(key())
+    uncached = key(cached=False)
+    (content / "sections" / "model-development.md").write_text("edited again")
+    keys += [uncached, key(cached=False)]
+    assert len({base, *keys}) == 1 + len(keys)

@@ -23,6 +23,7 @@ from .diagnostics import BuildError, Diagnostics, display_path
 from . import pagemap
 from .files import write_atomic
 from .gcpolicy import laying_out_a_book
+from .taskinputs import layout_key
 
 if TYPE_CHECKING:  # dodo.py imports this module: these are imported where they are used
     from .fontprograms import FontPrograms
@@ -342,6 +343,9 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     from .preflight import preflight, report_record
     from .timestamps import source_date_epoch
 
+    # Before the inputs are read: the page map kept under this key is of the inputs laid out.
+    key = layout_key(paths.content, paths.build, paths.templates, paths.styles, profile_name, version, strict,
+                     cached)
     inputs = _layout_inputs(paths, "pdf", profile_name, version, strict, cached)
     if inputs is None:
         return False
@@ -390,27 +394,62 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     if result.print_check is not None:
         write_atomic(print_check_path(paths, slug), result.print_check)
     save_records(records_path, tried)
+    _keep_page_map(paths, key, slug, result.page_map)
     stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.stages.items())
     _say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s ({stages}); wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
 
 
+def kept_page_map_path(paths: Paths) -> Path:
+    return paths.build / "cache" / "pages.json"
+
+
+def _keep_page_map(paths: Paths, key: str, slug: str, pages: list[pagemap.PrintPage]) -> None:
+    """The PDF task's page map, kept for the page map task under the key of the inputs laid out."""
+    import json
+
+    write_atomic(kept_page_map_path(paths), json.dumps({"key": key, "slug": slug,
+                                                        "map": pagemap.to_json(pages)}).encode())
+
+
+def _kept_page_map(paths: Paths, key: str) -> tuple[str, str] | None:
+    """(slug, page map) the PDF task kept under ``key``, or None."""
+    import json
+
+    try:
+        kept = json.loads(kept_page_map_path(paths).read_text(encoding="utf-8"))
+        if kept["key"] == key:
+            return str(kept["slug"]), str(kept["map"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
 def build_page_map(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp",
                    cached: bool = False) -> bool:
     """Write where each printed page begins (build/<slug>.pages.json), for the EPUB's page list.
 
-    The pages are those of the PDF task's layout, assembled from its records
+    The pages are those of the PDF task's layout: its map, when the inputs are
+    those it laid out (`taskinputs.layout_key`), else assembled from its records
     (`paging.LayoutRecords`): only parts the PDF task has not laid out as they
     are now (an edited section, or everything before the first PDF) are laid
     out here, and nothing is drawn or written but the map."""
+    started = time.perf_counter()
+    kept = _kept_page_map(paths, layout_key(paths.content, paths.build, paths.templates, paths.styles,
+                                            profile_name, version, strict, cached))
+    if kept is not None:
+        slug, text = kept
+        write_atomic(page_map_path(paths, slug), text)
+        _say(f"mapped {len(pagemap.from_json(text))} pages in {time.perf_counter() - started:.2f} s: the PDF "
+             f"task's layout of these inputs; wrote {display_path(page_map_path(paths, slug))}")
+        return True
     from .paging import LayoutRecords, environment_key, save_records
 
     inputs = _layout_inputs(paths, "pagemap", profile_name, version, strict, cached)
     if inputs is None:
         return False
     profile, book, book_html = inputs
-    started = time.perf_counter()
     records_path = layout_records_path(paths)
     tried: list[LayoutRecords] = []
     refused: list[str] = []
@@ -578,9 +617,7 @@ def cover_image(paths: Paths) -> tuple[bool, list[str]]:
     warnings its rendering gave), or (False, []) after telling what is wrong with handbook.yaml."""
     import json
 
-    from .cover import epub_cover_key, epub_cover_png
-    from .reader import read_metadata, section_sources
-    from .timestamps import iso_timestamp
+    from .cover import epub_cover_key
 
     key = epub_cover_key(paths.content, paths.templates, paths.styles)
     image_path, record_path = cover_image_path(paths), _cover_record_path(paths)
@@ -590,6 +627,11 @@ def cover_image(paths: Paths) -> tuple[bool, list[str]]:
             return True, list(record["warnings"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
+    # Only now the reader and the renderer: a kept image needs neither.
+    from .cover import epub_cover_png
+    from .reader import read_metadata, section_sources
+    from .timestamps import iso_timestamp
+
     diagnostics = Diagnostics()
     loaded = read_metadata(paths.content, diagnostics)
     if loaded is None:

@@ -6,12 +6,12 @@ The EPUB's cover image is the same design laid out at 1600 x 2560 px (the
 
 from __future__ import annotations
 
-import hashlib
 import io
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .html import environment
-from .model import Metadata
+if TYPE_CHECKING:  # the cover task checks its key (`epub_cover_key`) before it renders anything
+    from .model import Metadata
 
 EPUB_COVER_SIZE = (1600, 2560)  # px
 
@@ -19,6 +19,8 @@ EPUB_COVER_SIZE = (1600, 2560)  # px
 def render_cover_html(templates: Path, meta: Metadata, section_count: int, timestamp: str) -> str:
     """The front cover shows only handbook.yaml's facts: title, subtitle, review date, creator and
     a tab per section (so the cover task never reads the sections)."""
+    from .html import environment
+
     template = environment(templates).get_template("cover/front.html.j2")
     return template.render(meta=meta, section_count=section_count, timestamp=timestamp)
 
@@ -51,12 +53,9 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
 def epub_cover_key(content: Path, templates: Path, styles: Path) -> str:
     """A digest of `taskinputs.cover_inputs` and the image's size: two renderings with the same
     key give the same image, whichever task made it."""
-    from .taskinputs import cover_inputs
+    from .taskinputs import cover_inputs, inputs_digest
 
-    digest = hashlib.sha256(f"{EPUB_COVER_SIZE}".encode())
-    for path in cover_inputs(content, templates, styles):
-        digest.update(b"\0" + path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
-    return digest.hexdigest()
+    return inputs_digest(cover_inputs(content, templates, styles), f"{EPUB_COVER_SIZE}")
 
 
 def epub_cover_png(templates: Path, styles: Path, meta: Metadata, section_count: int, timestamp: str,

@@ -27,6 +27,7 @@ from . import fontprograms, html5cache, leaders, pagestyles, painting, pdfwriter
 from .html import BookHtml
 from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
+from .pagemap import PrintPage, build_page_map
 from .paging import LayoutRecords, PrintEdition, assemble, body_parts, output_intent_css
 from .sidebyside import can_fork, side_by_side
 from .splitbody import lay_out_body, lay_out_matter
@@ -92,6 +93,7 @@ class PdfResult:
     refused_urls: list[str] = field(default_factory=list)
     print_check: Any = None  # what ``check_print`` said of the print interior
     stages: dict[str, float] = field(default_factory=dict)  # seconds: "layout", "drawing", "writes"
+    page_map: list[PrintPage] = field(default_factory=list)  # where each page begins (`pagemap`)
 
 
 def pdf_identifier(book: Book, part: str = "") -> bytes:
@@ -255,6 +257,8 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         finally:
             if laid_body is not None:
                 laid_body.close()
+        # The EPUB's page list, from this layout: the page map task takes it unless an input changed.
+        page_map = build_page_map(laid.html, [set(page.anchors) for page in laid.pages], laid.body_start)
         document = laid.front.copy(laid.pages)
         body_start = laid.body_start
         # Printers bind an even number of pages: end on a blank verso.
@@ -293,7 +297,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
         stages["writes"] = time.perf_counter() - writes_started
     messages = list(dict.fromkeys(list(warnings) + print_warnings))  # a rerun in this process logs them here too
     return PdfResult(printed, reading, len(print_document.pages), len(document.pages), messages,
-                     list(dict.fromkeys(setter.fetcher.refused)), print_check, stages)
+                     list(dict.fromkeys(setter.fetcher.refused)), print_check, stages, page_map)
 
 
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,

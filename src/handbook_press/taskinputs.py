@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import write_atomic
+from .sectioncache import book_cache_path
 
 METADATA_FILE = "handbook.yaml"
 LISTING_FORMAT = 1
@@ -91,6 +92,40 @@ def template_files(templates: Path, name: str) -> list[Path]:
         source = (Path(templates) / current).read_text(encoding="utf-8")
         todo.extend(match[2] for match in TEMPLATE_REFERENCE.finditer(source))
     return [Path(templates) / t for t in sorted(seen)]
+
+
+def inputs_digest(files: list[Path], *settings: str) -> str:
+    """A digest of ``files`` (names and bytes; a missing file counts as empty) and ``settings``:
+    the key under which a task's output made ahead by another task is kept (`cover.epub_cover_key`,
+    `layout_key`)."""
+    digest = hashlib.sha256()
+    for setting in settings:
+        digest.update(setting.encode("utf-8") + b"\0")
+    for path in files:
+        path = Path(path)
+        digest.update(b"\0" + path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+    return digest.hexdigest()
+
+
+def layout_inputs(content: Path, build: Path, templates: Path, styles: Path) -> list[Path]:
+    """Every file the book's layout is made from: the checked model (build/cache/book.pickle),
+    the files the text embeds, the book's templates, the styles and fonts, and the package's
+    code. The PDF and page map tasks depend on them; `layout_key` digests them."""
+    package = Path(__file__).parent
+    assets = sorted(p for p in Path(content).rglob("*") if p.is_file() and p.suffix not in (".md", ".yaml"))
+    return [book_cache_path(build), *assets, *template_files(templates, "pdf/book.html.j2"),
+            *sorted(p for p in Path(styles).rglob("*") if p.is_file()), *sorted(package.glob("*.py"))]
+
+
+def layout_key(content: Path, build: Path, templates: Path, styles: Path, profile: str, version: str | None,
+               strict: bool, cached: bool) -> str:
+    """The same key, the same layout: the PDF task keeps its page map under it for the page map task.
+    ``cached``: the book is the checked model in build/cache, as in doit's tasks; else it is read
+    from the sources, which the key then digests in its place."""
+    files = layout_inputs(content, build, templates, styles)
+    if not cached:
+        files[0:1] = sorted(p for p in Path(content).rglob("*") if p.suffix in (".md", ".yaml") and p.is_file())
+    return inputs_digest(files, f"profile={profile}", f"version={version}", f"strict={strict}", f"cached={cached}")
 
 
 def cover_inputs(content: Path, templates: Path, styles: Path) -> list[Path]:
