@@ -159,7 +159,11 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
                         content=(styles / "epub.css").read_bytes())
     ebook.add_item(css)
     if cover_png is not None:
-        ebook.set_cover(COVER_IMAGE, cover_png, create_page=False)
+        # As ebooklib's set_cover, with the media type given: its guess reads the machine's mime.types.
+        cover_item = epub.EpubCover(file_name=COVER_IMAGE)
+        cover_item.media_type, cover_item.content = "image/png", cover_png
+        ebook.add_item(cover_item)
+        ebook.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.get_id()})
 
     items, page_hrefs = [], {}
     for doc in docs:
@@ -209,8 +213,10 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
     ebook.spine = items
 
     raw = io.BytesIO()
+    # Not compressed here: `repack` compresses every member once, in its order.
     epub.write_epub(raw, ebook, {"mtime": build_datetime(book.metadata.review_date), "epub3_landmark": False,
-                                 "epub3_pages": False, "play_order": {"enabled": True, "start_from": 1}})
+                                 "epub3_pages": False, "play_order": {"enabled": True, "start_from": 1},
+                                 "compresslevel": 0})
     return repack(raw.getvalue(), source_date_epoch(book.metadata.review_date),
                   {"EPUB/content.opf": lambda opf: _package_language(opf, book.metadata.language)})
 
@@ -234,10 +240,16 @@ def _attr(text: str) -> str:
     return str(escape(text))
 
 
+# EPUB's core media types for images: the same answer on every machine, without mime.types.
+IMAGE_MEDIA_TYPES = {".gif": "image/gif", ".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".png": "image/png",
+                     ".svg": "image/svg+xml", ".webp": "image/webp"}
+
+
 def _media_type(name: str) -> str:
     import mimetypes
 
-    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+    known = IMAGE_MEDIA_TYPES.get(Path(name).suffix.lower())
+    return known or mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 def repack(data: bytes, epoch: int, transforms: dict | None = None) -> bytes:
