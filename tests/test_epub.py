@@ -276,3 +276,29 @@ print(sorted(name for name in heavy if name in sys.modules))
     assert result.stdout.strip() == "[]", result.stdout + result.stderr
     assert "the PDF task's layout of these inputs" in result.stderr
     assert (folder / "mlops-handbook.pages.json").read_bytes() == (built_books[0].parent / "mlops-handbook.pages.json").read_bytes()
+
+
+def test_the_epub_does_not_ask_the_machine_for_media_types(tmp_path, monkeypatch, built_books):
+    """Media types come from the EPUB's own table, not from the machine's mime.types (which
+    ebooklib's guess reads): the same bytes on any machine."""
+    import contextlib
+    import io
+    import mimetypes
+    import shutil
+
+    import ebooklib.utils
+
+    from handbook_press import build
+
+    from .conftest import CONTENT, project_paths
+
+    def no_machine_table(*args, **kwargs):
+        raise AssertionError("mime.types read")
+
+    monkeypatch.setattr(mimetypes, "init", no_machine_table)
+    monkeypatch.setattr(mimetypes, "inited", False)
+    monkeypatch.setattr(ebooklib.utils, "mimetype_initialised", False)
+    folder = shutil.copytree(built_books[0].parent, tmp_path / "build")
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert build.build_epub(project_paths(CONTENT, folder))
+    assert (folder / "mlops-handbook.epub").read_bytes() == built_books[1].read_bytes()

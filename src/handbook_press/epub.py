@@ -27,6 +27,10 @@ from .timestamps import ZIP_EPOCH_MIN, build_datetime, iso_timestamp, source_dat
 
 STYLESHEET = "style/book.css"
 COVER_IMAGE = "images/cover.png"
+XHTML = "application/xhtml+xml"
+# EPUB's core media types for images: the same answer on every machine, without mime.types.
+IMAGE_MEDIA_TYPES = {".gif": "image/gif", ".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".png": "image/png",
+                     ".svg": "image/svg+xml", ".webp": "image/webp"}
 EPUB_NS = "http://www.idpf.org/2007/ops"
 
 
@@ -159,7 +163,8 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
                         content=(styles / "epub.css").read_bytes())
     ebook.add_item(css)
     if cover_png is not None:
-        # As ebooklib's set_cover, with the media type given: its guess reads the machine's mime.types.
+        # As ebooklib's set_cover, with the media type given (as to every item): ebooklib's guess
+        # reads the machine's mime.types.
         cover_item = epub.EpubCover(file_name=COVER_IMAGE)
         cover_item.media_type, cover_item.content = "image/png", cover_png
         ebook.add_item(cover_item)
@@ -179,7 +184,7 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
         for label in _page_labels_in(body):
             page_hrefs[label] = f"{doc.file_name}#page-{label}"
         item = epub.EpubHtml(uid=doc.file_name.removesuffix(".xhtml"), file_name=doc.file_name,
-                             title=doc.title, lang=book.metadata.language,
+                             title=doc.title, lang=book.metadata.language, media_type=XHTML,
                              content=f"<html><body>{body}</body></html>")
         item.add_item(css)
         ebook.add_item(item)
@@ -198,7 +203,7 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
         pages=[{"label": p.label, "href": page_hrefs[p.label]} for p in pages or [] if p.label in page_hrefs],
     )
     nav = epub.EpubHtml(uid="nav", file_name="nav.xhtml", title="Contents", lang=book.metadata.language,
-                        content=f"<html><body>{nav_body}</body></html>")
+                        media_type=XHTML, content=f"<html><body>{nav_body}</body></html>")
     nav.properties.append("nav")
     nav.add_item(css)
     ebook.add_item(nav)
@@ -238,11 +243,6 @@ def _attr(text: str) -> str:
     from markupsafe import escape
 
     return str(escape(text))
-
-
-# EPUB's core media types for images: the same answer on every machine, without mime.types.
-IMAGE_MEDIA_TYPES = {".gif": "image/gif", ".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".png": "image/png",
-                     ".svg": "image/svg+xml", ".webp": "image/webp"}
 
 
 def _media_type(name: str) -> str:
