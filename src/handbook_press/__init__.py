@@ -12,8 +12,9 @@ The flow of data, one module per stage:
     build     -> the functions the doit tasks call
 """
 
-from . import nativelibs
+from . import lazyfonttools, nativelibs
 
 __version__ = "0.1.0"
 
 nativelibs.install()  # before anything imports WeasyPrint: its libraries found with one look
+lazyfonttools.install()  # and fontTools' subsetter and instancer imported only if it uses them

@@ -1,0 +1,96 @@
+"""fontTools' subsetter and variable-font instancer, imported by WeasyPrint when it first uses them.
+
+``weasyprint.pdf.fonts`` imports both at its top, and with them most of fontTools
+(its OpenType tables, varLib, designspaceLib…): 70–80 ms of every process that
+imports WeasyPrint, on one core before anything is laid out (the PDF task, the
+preview, the cover). The books never call them: both PDFs embed full fonts (the
+subsetter makes subsets), and the fonts are static (the instancer fixes the
+axes of a variable font).
+
+While ``weasyprint.pdf.fonts`` runs, those two imports get stand-ins: a module
+object whose attributes, and the one function WeasyPrint takes from the
+instancer, import the real module at first use. Nothing else sees them: they
+leave ``sys.modules`` when WeasyPrint's module has run, so any other import of
+fontTools gets the real modules. Tied to the pinned WeasyPrint, as the other
+patches; with another version nothing is changed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import sys
+import types
+
+FONTS_MODULE = "weasyprint.pdf.fonts"  # the module that imports them
+PATCHED_VERSION = "70.0"
+# fontTools module -> the functions WeasyPrint's module takes from it by name (``from … import f``)
+DEFERRED = {"fontTools.subset": (), "fontTools.varLib.instancer": ("instantiateVariableFont",)}
+
+
+class StandIn(types.ModuleType):
+    """A fontTools module as WeasyPrint's module holds it: the real one is imported at first use."""
+
+    def __init__(self, name: str, functions: tuple[str, ...] = ()):
+        super().__init__(name)
+        for function in functions:
+            setattr(self, function, _deferred_function(name, function))
+
+    def __getattr__(self, attribute: str):
+        if attribute.startswith("__"):  # the import system's questions (__path__…): a plain module's answers
+            raise AttributeError(attribute)
+        return getattr(importlib.import_module(self.__name__), attribute)
+
+
+def _deferred_function(module: str, name: str):
+    def call(*args, **kwargs):
+        return getattr(importlib.import_module(module), name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    return call
+
+
+def _weasyprint_version() -> str | None:
+    # The package is being imported: its version is set before it imports its modules.
+    return getattr(sys.modules.get("weasyprint"), "__version__", None)
+
+
+class _WhileWeasyPrintImportsFontTools:  # a meta path finder (importlib.abc would cost an import)
+    """Runs WeasyPrint's pdf/fonts.py, when it is first imported, with the stand-ins in sys.modules."""
+
+    def find_spec(self, name, path, target=None):
+        if name != FONTS_MODULE:
+            return None
+        uninstall()
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or not hasattr(spec.loader, "exec_module") or _weasyprint_version() != PATCHED_VERSION:
+            return spec
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            stand_ins = {name: StandIn(name, functions) for name, functions in DEFERRED.items()
+                         if name not in sys.modules}
+            sys.modules.update(stand_ins)
+            try:
+                run_module(module)
+            finally:
+                for name, stand_in in stand_ins.items():
+                    if sys.modules.get(name) is stand_in:
+                        del sys.modules[name]
+
+        spec.loader.exec_module = exec_module  # this module's own loader
+        return spec
+
+
+_FINDER = _WhileWeasyPrintImportsFontTools()
+
+
+def install() -> None:
+    """Before WeasyPrint is imported: costs nothing until it is."""
+    if FONTS_MODULE not in sys.modules and _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def uninstall() -> None:
+    if _FINDER in sys.meta_path:
+        sys.meta_path.remove(_FINDER)
