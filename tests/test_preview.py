@@ -45,3 +45,32 @@ def test_preview_shows_the_section_with_the_books_folios_and_its_tab(built_books
             y = int(72 * (geometry.top + geometry.tab_offset(position, count) + geometry.tab_height(count) / 2))
             return image.getpixel((edge_x, y)) < 128
         assert dark(3) and not dark(2) and not dark(4), index
+
+
+def _font_programs(path) -> dict[str, int]:
+    """Bytes of each embedded font program, by font name (without the tag WeasyPrint puts before it)."""
+    from pypdf import PdfReader
+
+    programs = {}
+    for page in PdfReader(path).pages:
+        for font in page["/Resources"].get_object().get("/Font", {}).get_object().values():
+            font = font.get_object()
+            descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font)
+            descriptor = descriptor["/FontDescriptor"].get_object()
+            stream = next(descriptor[key] for key in ("/FontFile2", "/FontFile3", "/FontFile") if key in descriptor)
+            programs[str(font["/BaseFont"]).lstrip("/").split("+")[-1]] = len(stream.get_object().get_data())
+    return programs
+
+
+def test_the_preview_embeds_subsets_of_the_fonts(built_books):
+    """A look, not a deliverable: its fonts are subsets, where the books embed them whole."""
+    from .conftest import ROOT
+
+    book_pdf, _ = built_books
+    paths = project_paths(CONTENT, book_pdf.parent)
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "2")
+    preview, book = _font_programs(paths.build / "preview" / "section-02.pdf"), _font_programs(book_pdf)
+    whole = {path.stat().st_size for path in (ROOT / "styles" / "fonts").rglob("*.?tf")}
+    assert book and set(book.values()) <= whole
+    assert preview and all(size < book[name] / 2 for name, size in preview.items()), (preview, book)
