@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .diagnostics import BuildError, Diagnostics, display_path
-from . import pagemap
+from . import hyphenation, pagemap
 from .files import write_atomic
 from .gcpolicy import laying_out_a_book
 from .taskinputs import layout_key
@@ -350,6 +350,7 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     if inputs is None:
         return False
     profile, book, book_html = inputs
+    hyphenation.preload(book.metadata.language, paths.build / "cache")  # before any child is forked
     trim = inches(book.metadata.trim_width), inches(book.metadata.trim_height)
 
     def check_print(data: bytes) -> str:  # beside the reading edition's write: the print task publishes
@@ -450,6 +451,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     if inputs is None:
         return False
     profile, book, book_html = inputs
+    hyphenation.preload(book.metadata.language, paths.build / "cache")
     records_path = layout_records_path(paths)
     tried: list[LayoutRecords] = []
     refused: list[str] = []
@@ -573,6 +575,7 @@ def run_preview(paths: Paths, section_number: str | None, cached: bool = False) 
         first_folio = next((int(p.label) for p in pages if p.anchor == section.anchor and p.label.isdigit()), 1)
     html = render_section_preview(paths.templates, RenderContext(book, None, iso_timestamp(book.metadata.review_date)),
                                   section)
+    hyphenation.preload(book.metadata.language, paths.build / "cache")
     data, warnings = render_preview(html, book, content=paths.content, templates=paths.templates,
                                     styles=paths.styles, section_number=section.number, first_folio=first_folio)
     for message in warnings:
