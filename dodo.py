@@ -135,10 +135,13 @@ def task_print():
 
 
 def task_preview():
-    """Render one section's pages for a quick look: doit preview section=N (build/preview/)."""
+    """Render one section's pages for a quick look: doit preview section=N [watch=1] (build/preview/).
+
+    With watch=1 it stays up and previews again each time a file of the book is saved (Ctrl-C stops)."""
     templates = [str(p) for p in template_files(PATHS.templates, "pdf/preview.html.j2")]
+    watch = get_var("watch", "0") not in ("0", "", "no", "false")
     return {
-        "actions": [(_reported(build.run_preview), [PATHS, get_var("section", None), True])],
+        "actions": [(_reported(build.run_preview), [PATHS, get_var("section", None), True, watch])],
         # the checked model: after an edit, doit re-reads that section alone first
         "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + _files(PATHS.styles),
         "uptodate": [False],

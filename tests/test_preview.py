@@ -74,3 +74,95 @@ def test_the_preview_embeds_subsets_of_the_fonts(built_books):
     whole = {path.stat().st_size for path in (ROOT / "styles" / "fonts").rglob("*.?tf")}
     assert book and set(book.values()) <= whole
     assert preview and all(size < book[name] / 2 for name, size in preview.items()), (preview, book)
+
+
+def test_a_watching_preview_follows_each_saved_edit(tmp_path, monkeypatch):
+    """watch=1: each saved edit is previewed again, reading only the sections whose bytes changed;
+    a source with an error is reported where it is and the last preview kept; a changed style
+    sets the fonts and style sheets up again."""
+    import shutil
+
+    from handbook_press import preview, reader
+
+    from .conftest import ROOT, copy_content
+
+    content = copy_content(tmp_path / "content")
+    styles = shutil.copytree(ROOT / "styles", tmp_path / "styles")
+    paths = project_paths(content, tmp_path / "build")
+    paths = type(paths)(content=content, build=paths.build, templates=paths.templates, styles=styles)
+    reads = []
+    real_read = reader.read_section_source
+    monkeypatch.setattr(reader, "read_section_source", lambda *args: reads.append(args[0].file) or real_read(*args))
+    messages = io.StringIO()
+    output = paths.build / "preview" / "section-04.pdf"
+    with contextlib.redirect_stderr(messages):
+        watcher = preview.Watcher(paths, 4)
+        assert not watcher.changed()
+        assert watcher.refresh() and len(reads) == 16
+        assert pdf_pages(output)[0].strip().startswith("Section 4 Model Deployment")
+
+        target = content / "sections" / "model-deployment.md"
+        target.write_text(target.read_text() + "\nA sentence saved while the preview watches.\n")
+        assert watcher.changed() and not watcher.changed()
+        reads.clear()
+        assert watcher.refresh()
+        assert reads == [target], "the one section whose bytes changed, read again"
+        assert "A sentence saved while the preview watches." in " ".join(pdf_pages(output))
+
+        kept = output.read_bytes()
+        good = target.read_text()
+        target.write_text("---\ntitle: [unclosed\n---\n")
+        assert watcher.changed() and not watcher.refresh()
+        assert re.search(r"model-deployment\.md:\d+: error", messages.getvalue()), messages.getvalue()
+        assert output.read_bytes() == kept, "the last good preview kept"
+        target.write_text(good)
+        assert watcher.changed() and watcher.refresh()
+
+        setter = watcher.preview._setter
+        (styles / "print.css").write_text((styles / "print.css").read_text() + "\n.chapter { color: #222; }\n")
+        assert watcher.changed() and watcher.preview._setter is None
+        assert watcher.refresh() and watcher.preview._setter is not setter
+
+
+def test_doit_preview_watch_stops_cleanly_on_ctrl_c(tmp_path):
+    """The real command: it previews, previews again after a save, and Ctrl-C ends it with
+    success and no traceback, also when started in the background."""
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    from .conftest import ROOT, copy_content
+
+    content = copy_content(tmp_path / "content")
+    command = [sys.executable, "-m", "doit", "-f", str(ROOT / "dodo.py"), "--dir", str(tmp_path),
+               "--db-file", str(tmp_path / ".doit.db"), "preview", "section=4", "watch=1",
+               f"content={content}", f"build={tmp_path / 'build'}"]
+    # Started as a shell starts a background job: with SIGINT ignored, which the watch undoes.
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stderr], daemon=True).start()
+    seen: list[str] = []
+
+    def wait_for(text: str) -> None:
+        while not any(text in line for line in seen):
+            seen.append(lines.get(timeout=120))
+
+    try:
+        wait_for("Ctrl-C stops")
+        assert sum("previewed Section 4" in line for line in seen) == 1
+        target = content / "sections" / "model-deployment.md"
+        target.write_text(target.read_text() + "\nA sentence saved while the preview watches.\n")
+        seen.clear()
+        wait_for("previewed Section 4")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    rest = "".join(seen) + "".join(lines.get() for _ in range(lines.qsize()))
+    assert "stopped watching" in rest and "Traceback" not in rest, rest
+    assert "A sentence saved while the preview watches." in " ".join(
+        pdf_pages(tmp_path / "build" / "preview" / "section-04.pdf"))

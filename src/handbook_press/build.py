@@ -63,14 +63,17 @@ def report(diagnostics: Diagnostics | list) -> None:
         _say(str(d))
 
 
-def load(content: Path, strict: bool = False, cache: Path | None = None) -> tuple[Book | None, Diagnostics]:
-    """Read, number and check; with ``cache`` (a build folder), sections come from the section tasks' cache."""
+def load(content: Path, strict: bool = False, cache: Path | None = None,
+         read_one=None) -> tuple[Book | None, Diagnostics]:
+    """Read, number and check; with ``cache`` (a build folder), sections come from the section tasks'
+    cache; ``read_one`` reads a section otherwise (`reader.read_section_source` by default)."""
     diagnostics = Diagnostics()
     from .reader import load_book, read_section_source
     from .sectioncache import cached_reader
 
     try:
-        book, _ = load_book(content, diagnostics, cached_reader(cache) if cache else read_section_source)
+        book, _ = load_book(content, diagnostics,
+                            cached_reader(cache) if cache else read_one or read_section_source)
     except BuildError:
         return None, diagnostics
     if strict and diagnostics.warnings:
@@ -550,14 +553,12 @@ def run_proof(paths: Paths, slug: str) -> bool:
     return True
 
 
-def run_preview(paths: Paths, section_number: str | None, cached: bool = False) -> bool:
-    """One section's pages as a PDF and PNGs in build/preview/, for a quick look while editing.
-    ``cached``: the model from the check task (under doit, which re-reads only the edited section)."""
-    import pypdfium2 as pdfium
-
-    from .html import RenderContext, render_section_preview
-    from .pdf import render_preview
-    from .timestamps import iso_timestamp
+def run_preview(paths: Paths, section_number: str | None, cached: bool = False, watch: bool = False) -> bool:
+    """One section's pages as a PDF and PNGs in build/preview/, for a quick look while editing
+    (`preview.SectionPreview`); with ``watch``, again after each saved edit until Ctrl-C
+    (`preview.watch`). ``cached``: the model from the check task (under doit, which re-reads
+    only the edited section)."""
+    from . import preview
 
     book = _book_or_fail(paths, False, cached)
     if book is None:
@@ -566,42 +567,9 @@ def run_preview(paths: Paths, section_number: str | None, cached: bool = False) 
     if section_number not in numbers:
         _say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
         return False
-    started = time.perf_counter()
-    section = book.sections[int(section_number) - 1]
-    first_folio = 1
-    map_file = page_map_path(paths, book.metadata.slug)
-    if map_file.exists():  # folios as printed, when the whole book was laid out before
-        pages = pagemap.from_json(map_file.read_text())
-        first_folio = next((int(p.label) for p in pages if p.anchor == section.anchor and p.label.isdigit()), 1)
-    html = render_section_preview(paths.templates, RenderContext(book, None, iso_timestamp(book.metadata.review_date)),
-                                  section)
-    hyphenation.preload(book.metadata.language, paths.build / "cache")
-    data, warnings = render_preview(html, book, content=paths.content, templates=paths.templates,
-                                    styles=paths.styles, section_number=section.number, first_folio=first_folio)
-    for message in warnings:
-        _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
-    folder = paths.build / "preview"
-    stem = f"section-{section.number:02d}"
-    write_atomic(folder / f"{stem}.pdf", data)
-    document = pdfium.PdfDocument(data)
-    try:
-        for index, page in enumerate(document):
-            image = page.render(scale=100 / 72).to_pil()
-            import io
-
-            out = io.BytesIO()
-            image.save(out, format="PNG", compress_level=1)
-            write_atomic(folder / f"{stem}-page-{index + 1:02d}.png", out.getvalue())
-        count = len(document)
-    finally:
-        document.close()
-    for stale in folder.glob(f"{stem}-page-*.png"):  # pages an earlier, longer preview had
-        number = stale.stem.rsplit("-", 1)[1]
-        if number.isdigit() and int(number) > count:
-            stale.unlink()
-    _say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
-         f"{display_path(folder / f'{stem}.pdf')} and {count} PNG page(s)")
-    return True
+    if watch:
+        return preview.watch(paths, int(section_number), first=book)
+    return preview.SectionPreview(paths, int(section_number)).render(book)
 
 
 def cover_image_path(paths: Paths) -> Path:

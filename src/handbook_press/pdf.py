@@ -300,26 +300,40 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
                      list(dict.fromkeys(setter.fetcher.refused)), print_check, stages, page_map)
 
 
+class PreviewSetter:
+    """What a section preview is laid out with: the font configuration and the book's style
+    sheets, made once. A watching preview (`preview.watch`) lays out each saved edit with the
+    same one, until a style changes."""
+
+    def __init__(self, *, content: Path, templates: Path, styles: Path):
+        self.content = content
+        self.fetcher = ConfinedURLFetcher([content, templates, styles])
+        self.font_config = FontConfiguration()
+        self.sheets = [self.sheet(filename=str(styles / "fonts.css")), self.sheet(filename=str(styles / "print.css"))]
+
+    def sheet(self, **source) -> CSS:
+        return CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher)
+
+    def render(self, html: str, book: Book, section_number: int = 1,
+               first_folio: int = 1) -> tuple[bytes, list[str]]:
+        """Lay out one section (the reading edition's geometry), folios as in the book.
+
+        A look while editing, not a deliverable: written uncompressed, its fonts subset by
+        HarfBuzz (a tenth of the file, and faster than embedding the full fonts)."""
+        geometry = Geometry.for_book(book)
+        stylesheets = [self.sheet(string=page_css(geometry)),
+                       self.sheet(string=thumb_tab_css(geometry, section_number, len(book.sections))),
+                       *self.sheets,
+                       self.sheet(string=f"@page first-opener {{ counter-reset: page {int(first_folio)}; }}")]
+        with weasyprint_warnings() as warnings:
+            data = HTML(string=html, base_url=str(self.content.resolve()) + "/", url_fetcher=self.fetcher).write_pdf(
+                stylesheets=stylesheets, font_config=self.font_config, full_fonts=False,
+                pdf_identifier=pdf_identifier(book), uncompressed_pdf=True)
+        return data, list(warnings)
+
+
 def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
                    section_number: int = 1, first_folio: int = 1) -> tuple[bytes, list[str]]:
-    """Lay out one section (the reading edition's geometry), folios as in the book.
-
-    A look while editing, not a deliverable: written uncompressed, its fonts subset by
-    HarfBuzz (a tenth of the file, and faster than embedding the full fonts)."""
-    fetcher = ConfinedURLFetcher([content, templates, styles])
-    font_config = FontConfiguration()
-
-    def sheet(**source):
-        return CSS(**source, font_config=font_config, url_fetcher=fetcher)
-
-    geometry = Geometry.for_book(book)
-    stylesheets = [sheet(string=page_css(geometry)), sheet(string=thumb_tab_css(geometry, section_number,
-                                                                                      len(book.sections))),
-                   sheet(filename=str(styles / "fonts.css")),
-                   sheet(filename=str(styles / "print.css")),
-                   sheet(string=f"@page first-opener {{ counter-reset: page {int(first_folio)}; }}")]
-    with weasyprint_warnings() as warnings:
-        data = HTML(string=html, base_url=str(content.resolve()) + "/", url_fetcher=fetcher).write_pdf(
-            stylesheets=stylesheets, font_config=font_config, full_fonts=False,
-            pdf_identifier=pdf_identifier(book), uncompressed_pdf=True)
-    return data, list(warnings)
+    """One section laid out on its own (`PreviewSetter.render`)."""
+    return PreviewSetter(content=content, templates=templates, styles=styles).render(html, book, section_number,
+                                                                                     first_folio)

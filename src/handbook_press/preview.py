@@ -1,0 +1,186 @@
+"""One section's pages, as the book prints them, for a look while editing (`doit preview section=N`).
+
+A preview is a process's start, its imports (WeasyPrint's above all), the fonts
+and style sheets, and then a few pages of layout: the layout is the small part.
+With ``watch=1`` the process stays up and previews again each time a file of
+the book is saved: the content folder, the styles and the templates are looked
+at a few times a second (their sizes and modification times), the sections are
+read again only when their bytes changed, and the fonts and style sheets are
+made again only when a style changed. A source with an error is reported as
+the build reports it (``path:line: error: …``) and the last good preview is
+kept; Ctrl-C ends the watch.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from . import hyphenation, pagemap
+from .diagnostics import display_path
+from .files import write_atomic
+
+if TYPE_CHECKING:
+    from .build import Paths
+    from .model import Book
+
+POLL_SECONDS = 0.2  # how often a watch looks for saved files
+
+
+def _say(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+class SectionPreview:
+    """Section N of a book previewed into build/preview/: section-NN.pdf and a PNG per page."""
+
+    def __init__(self, paths: Paths, section_number: int):
+        self.paths = paths
+        self.section_number = section_number
+        self._setter = None  # pdf.PreviewSetter, made at the first preview
+
+    def forget_styles(self) -> None:
+        """A style or template changed: the next preview makes its fonts and style sheets again."""
+        self._setter = None
+
+    def render(self, book: Book) -> bool:
+        import pypdfium2 as pdfium
+
+        from .html import RenderContext, render_section_preview
+        from .pdf import PreviewSetter
+        from .timestamps import iso_timestamp
+
+        paths = self.paths
+        numbers = [s.number for s in book.sections]
+        if self.section_number not in numbers:
+            _say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
+            return False
+        started = time.perf_counter()
+        section = book.sections[numbers.index(self.section_number)]
+        first_folio = 1
+        map_file = paths.build / f"{book.metadata.slug}.pages.json"
+        if map_file.exists():  # folios as printed, when the whole book was laid out before
+            pages = pagemap.from_json(map_file.read_text())
+            first_folio = next((int(p.label) for p in pages if p.anchor == section.anchor and p.label.isdigit()), 1)
+        html = render_section_preview(paths.templates,
+                                      RenderContext(book, None, iso_timestamp(book.metadata.review_date)), section)
+        hyphenation.preload(book.metadata.language, paths.build / "cache")
+        if self._setter is None:
+            self._setter = PreviewSetter(content=paths.content, templates=paths.templates, styles=paths.styles)
+        data, warnings = self._setter.render(html, book, section.number, first_folio)
+        for message in warnings:
+            _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
+        folder = paths.build / "preview"
+        stem = f"section-{section.number:02d}"
+        write_atomic(folder / f"{stem}.pdf", data)
+        document = pdfium.PdfDocument(data)
+        try:
+            for index, page in enumerate(document):
+                out = io.BytesIO()
+                page.render(scale=100 / 72).to_pil().save(out, format="PNG", compress_level=1)
+                write_atomic(folder / f"{stem}-page-{index + 1:02d}.png", out.getvalue())
+            count = len(document)
+        finally:
+            document.close()
+        for stale in folder.glob(f"{stem}-page-*.png"):  # pages an earlier, longer preview had
+            number = stale.stem.rsplit("-", 1)[1]
+            if number.isdigit() and int(number) > count:
+                stale.unlink()
+        _say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
+             f"{display_path(folder / f'{stem}.pdf')} and {count} PNG page(s)")
+        return True
+
+
+def _snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
+    """(modification time, size) of every file under ``folders``."""
+    seen = {}
+    for folder in folders:
+        for path in Path(folder).rglob("*"):
+            try:
+                stat = path.stat()
+            except OSError:  # removed while we looked
+                continue
+            if path.is_file():
+                seen[path] = (stat.st_mtime_ns, stat.st_size)
+    return seen
+
+
+class Watcher:
+    """The preview of one section, made again for each saved edit of the book's files."""
+
+    def __init__(self, paths: Paths, section_number: int):
+        self.paths = paths
+        self.preview = SectionPreview(paths, section_number)
+        self.sections: dict = {}  # (source, bytes) -> (section, its diagnostics): unchanged files read once
+        self.seen = _snapshot(self._folders())
+
+    def _folders(self) -> list[Path]:
+        return [self.paths.content, self.paths.styles, self.paths.templates]
+
+    def changed(self) -> bool:
+        """Whether a file was saved, added or removed since the last look; styles and templates
+        changed make the next preview set its fonts and style sheets up again."""
+        now = _snapshot(self._folders())
+        if now == self.seen:
+            return False
+        moved = {path for path in now.keys() | self.seen.keys() if now.get(path) != self.seen.get(path)}
+        if any(path.is_relative_to(self.paths.styles) or path.is_relative_to(self.paths.templates)
+               for path in (Path(p) for p in moved)):
+            self.preview.forget_styles()
+        self.seen = now
+        return True
+
+    def _read_section(self, source, content: Path, diagnostics):
+        from .reader import read_section_source
+
+        try:
+            key = (source, Path(source.file).read_bytes())
+        except OSError:
+            return read_section_source(source, content, diagnostics)  # it reports the missing file
+        if key not in self.sections:
+            found = type(diagnostics)()
+            self.sections[key] = (read_section_source(source, content, found), list(found.items))
+        section, items = self.sections[key]
+        diagnostics.items.extend(items)
+        return section
+
+    def refresh(self) -> bool:
+        """Read the book again (the sections whose bytes changed) and preview the section."""
+        from .build import load, report
+
+        book, diagnostics = load(self.paths.content, read_one=self._read_section)
+        if book is None:
+            report(diagnostics)
+            _say("preview: fix the errors above; the last preview was kept. Watching on.")
+            return False
+        return self.preview.render(book)
+
+
+def watch(paths: Paths, section_number: int, first: Book | None = None, poll: float = POLL_SECONDS,
+          keep_watching: Callable[[], bool] = lambda: True) -> bool:
+    """Preview section N, then again after each saved edit, until Ctrl-C (or ``keep_watching``
+    says no: for tests). ``first``: the book to preview first (the checked model), if read."""
+    import signal
+
+    watcher = Watcher(paths, section_number)
+    # Ctrl-C stops the watch even when the shell started it with SIGINT ignored (in the background).
+    interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        if first is None or not watcher.preview.render(first):
+            watcher.refresh()
+        _say(f"watching {display_path(paths.content)}, {display_path(paths.styles)} and "
+             f"{display_path(paths.templates)}: each saved edit is previewed again; Ctrl-C stops")
+        while keep_watching():
+            time.sleep(poll)
+            if watcher.changed():
+                watcher.refresh()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGINT, interrupt)
+    _say("stopped watching")
+    return True
