@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .build import Paths
     from .model import Book
 
-POLL_SECONDS = 0.2  # how often a watch looks for saved files
+POLL_SECONDS = 0.05  # how often a watch looks for saved files (less often if looking takes long)
 
 
 def _say(message: str) -> None:
@@ -48,8 +48,6 @@ class SectionPreview:
         self._setter = None
 
     def render(self, book: Book) -> bool:
-        import pypdfium2 as pdfium
-
         from .html import RenderContext, render_section_preview
         from .pdf import PreviewSetter
         from .timestamps import iso_timestamp
@@ -77,15 +75,10 @@ class SectionPreview:
         folder = paths.build / "preview"
         stem = f"section-{section.number:02d}"
         write_atomic(folder / f"{stem}.pdf", data)
-        document = pdfium.PdfDocument(data)
-        try:
-            for index, page in enumerate(document):
-                out = io.BytesIO()
-                page.render(scale=100 / 72).to_pil().save(out, format="PNG", compress_level=1)
-                write_atomic(folder / f"{stem}-page-{index + 1:02d}.png", out.getvalue())
-            count = len(document)
-        finally:
-            document.close()
+        pictures = _pictures(data)
+        for index, picture in enumerate(pictures):
+            write_atomic(folder / f"{stem}-page-{index + 1:02d}.png", picture)
+        count = len(pictures)
         for stale in folder.glob(f"{stem}-page-*.png"):  # pages an earlier, longer preview had
             number = stale.stem.rsplit("-", 1)[1]
             if number.isdigit() and int(number) > count:
@@ -93,6 +86,39 @@ class SectionPreview:
         _say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
              f"{display_path(folder / f'{stem}.pdf')} and {count} PNG page(s)")
         return True
+
+
+def _pictures_of(data: bytes, pages: range) -> list[bytes]:
+    """PNGs of ``pages`` of the PDF ``data``, at 100 dpi (its own PDFium document: also in a forked child)."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        pictures = []
+        for index in pages:
+            out = io.BytesIO()
+            document[index].render(scale=100 / 72).to_pil().save(out, format="PNG", compress_level=1)
+            pictures.append(out.getvalue())
+        return pictures
+    finally:
+        document.close()
+
+
+def _pictures(data: bytes) -> list[bytes]:
+    """A PNG of each page; the later half drawn and encoded in a forked child on a second core."""
+    import pypdfium2 as pdfium
+
+    from .sidebyside import can_fork, side_by_side
+
+    document = pdfium.PdfDocument(data)
+    count = len(document)
+    document.close()
+    half = count // 2
+    if count < 2 or not can_fork():
+        return _pictures_of(data, range(count))
+    later, earlier = side_by_side(lambda: _pictures_of(data, range(half, count)),
+                                  lambda: _pictures_of(data, range(half)))
+    return earlier + later
 
 
 def _snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
@@ -116,7 +142,9 @@ class Watcher:
         self.paths = paths
         self.preview = SectionPreview(paths, section_number)
         self.sections: dict = {}  # (source, bytes) -> (section, its diagnostics): unchanged files read once
+        started = time.perf_counter()
         self.seen = _snapshot(self._folders())
+        self.look_seconds = time.perf_counter() - started  # what one look costs (more files, more)
 
     def _folders(self) -> list[Path]:
         return [self.paths.content, self.paths.styles, self.paths.templates]
@@ -175,7 +203,7 @@ def watch(paths: Paths, section_number: int, first: Book | None = None, poll: fl
         _say(f"watching {display_path(paths.content)}, {display_path(paths.styles)} and "
              f"{display_path(paths.templates)}: each saved edit is previewed again; Ctrl-C stops")
         while keep_watching():
-            time.sleep(poll)
+            time.sleep(max(poll, 10 * watcher.look_seconds))  # looking takes a tenth of a core at most
             if watcher.changed():
                 watcher.refresh()
     except KeyboardInterrupt:
