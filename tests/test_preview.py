@@ -166,3 +166,18 @@ def test_doit_preview_watch_stops_cleanly_on_ctrl_c(tmp_path):
     assert "stopped watching" in rest and "Traceback" not in rest, rest
     assert "A sentence saved while the preview watches." in " ".join(
         pdf_pages(tmp_path / "build" / "preview" / "section-04.pdf"))
+
+
+def test_the_pages_pictures_drawn_on_two_cores_are_those_drawn_on_one(built_books):
+    from handbook_press import preview
+
+    book_pdf, _ = built_books
+    paths = project_paths(CONTENT, book_pdf.parent)
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "4")
+    data = (paths.build / "preview" / "section-04.pdf").read_bytes()
+    count = len(pdfium.PdfDocument(data))
+    pictures = preview._pictures(data)
+    assert count >= 2 and pictures == preview._pictures_of(data, range(count))
+    assert pictures == [(paths.build / "preview" / f"section-04-page-{n:02d}.png").read_bytes()
+                        for n in range(1, count + 1)]
