@@ -90,8 +90,11 @@ def render_book_html(templates: Path, context: RenderContext) -> str:
     return BookHtml(templates, context).render()
 
 
-def render_section_preview(templates: Path, context: RenderContext, section: Section) -> str:
-    template = environment(templates).get_template("pdf/preview.html.j2")
+def render_section_preview(templates: Path, context: RenderContext, section: Section,
+                           env: jinja2.Environment | None = None) -> str:
+    """``env``: an environment kept between previews (it compiles a template once, and again
+    when its file changes)."""
+    template = (env or environment(templates)).get_template("pdf/preview.html.j2")
     return template.render(meta=context.book.metadata, section=section, timestamp=context.timestamp)
 
 

@@ -310,9 +310,15 @@ class PreviewSetter:
         self.fetcher = ConfinedURLFetcher([content, templates, styles])
         self.font_config = FontConfiguration()
         self.sheets = [self.sheet(filename=str(styles / "fonts.css")), self.sheet(filename=str(styles / "print.css"))]
+        self._made: dict[str, CSS] = {}  # the sheets made from strings, by their text
 
     def sheet(self, **source) -> CSS:
         return CSS(**source, font_config=self.font_config, url_fetcher=self.fetcher)
+
+    def sheet_of(self, text: str) -> CSS:
+        if text not in self._made:
+            self._made[text] = self.sheet(string=text)
+        return self._made[text]
 
     def render(self, html: str, book: Book, section_number: int = 1,
                first_folio: int = 1) -> tuple[bytes, list[str]]:
@@ -321,10 +327,10 @@ class PreviewSetter:
         A look while editing, not a deliverable: written uncompressed, its fonts subset by
         HarfBuzz (a tenth of the file, and faster than embedding the full fonts)."""
         geometry = Geometry.for_book(book)
-        stylesheets = [self.sheet(string=page_css(geometry)),
-                       self.sheet(string=thumb_tab_css(geometry, section_number, len(book.sections))),
+        stylesheets = [self.sheet_of(page_css(geometry)),
+                       self.sheet_of(thumb_tab_css(geometry, section_number, len(book.sections))),
                        *self.sheets,
-                       self.sheet(string=f"@page first-opener {{ counter-reset: page {int(first_folio)}; }}")]
+                       self.sheet_of(f"@page first-opener {{ counter-reset: page {int(first_folio)}; }}")]
         with weasyprint_warnings() as warnings:
             data = HTML(string=html, base_url=str(self.content.resolve()) + "/", url_fetcher=self.fetcher).write_pdf(
                 stylesheets=stylesheets, font_config=self.font_config, full_fonts=False,

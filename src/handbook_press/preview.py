@@ -4,9 +4,11 @@ A preview is a process's start, its imports (WeasyPrint's above all), the fonts
 and style sheets, and then a few pages of layout: the layout is the small part.
 With ``watch=1`` the process stays up and previews again each time a file of
 the book is saved: the content folder, the styles and the templates are looked
-at a few times a second (their sizes and modification times), the sections are
-read again only when their bytes changed, and the fonts and style sheets are
-made again only when a style changed. A source with an error is reported as
+at every 0.05 s (their files' sizes and modification times; less often when
+looking takes longer, so that it costs a tenth of a core at most), the sections
+are read again only when their bytes changed, the fonts and style sheets are
+made again only when a style or template changed, and the pages' pictures are
+drawn on two cores. A source with an error is reported as
 the build reports it (``path:line: error: …``) and the last good preview is
 kept; Ctrl-C ends the watch.
 """
@@ -42,6 +44,7 @@ class SectionPreview:
         self.paths = paths
         self.section_number = section_number
         self._setter = None  # pdf.PreviewSetter, made at the first preview
+        self._environment = None  # Jinja's, kept: it compiles the template again only when its file changes
 
     def forget_styles(self) -> None:
         """A style or template changed: the next preview makes its fonts and style sheets again."""
@@ -64,8 +67,13 @@ class SectionPreview:
         if map_file.exists():  # folios as printed, when the whole book was laid out before
             pages = pagemap.from_json(map_file.read_text())
             first_folio = next((int(p.label) for p in pages if p.anchor == section.anchor and p.label.isdigit()), 1)
+        if self._environment is None:
+            from .html import environment
+
+            self._environment = environment(paths.templates)
         html = render_section_preview(paths.templates,
-                                      RenderContext(book, None, iso_timestamp(book.metadata.review_date)), section)
+                                      RenderContext(book, None, iso_timestamp(book.metadata.review_date)), section,
+                                      self._environment)
         hyphenation.preload(book.metadata.language, paths.build / "cache")
         if self._setter is None:
             self._setter = PreviewSetter(content=paths.content, templates=paths.templates, styles=paths.styles)
@@ -176,11 +184,17 @@ class Watcher:
         diagnostics.items.extend(items)
         return section
 
+    def read_book(self):
+        """(the checked book or None, its diagnostics), reading again the sections whose bytes changed."""
+        from .build import load
+
+        return load(self.paths.content, read_one=self._read_section)
+
     def refresh(self) -> bool:
         """Read the book again (the sections whose bytes changed) and preview the section."""
-        from .build import load, report
+        from .build import report
 
-        book, diagnostics = load(self.paths.content, read_one=self._read_section)
+        book, diagnostics = self.read_book()
         if book is None:
             report(diagnostics)
             _say("preview: fix the errors above; the last preview was kept. Watching on.")
@@ -200,6 +214,8 @@ def watch(paths: Paths, section_number: int, first: Book | None = None, poll: fl
     try:
         if first is None or not watcher.preview.render(first):
             watcher.refresh()
+        else:
+            watcher.read_book()  # every section read once now, so that the first save reads only its own
         _say(f"watching {display_path(paths.content)}, {display_path(paths.styles)} and "
              f"{display_path(paths.templates)}: each saved edit is previewed again; Ctrl-C stops")
         while keep_watching():
