@@ -83,13 +83,13 @@ def test_a_watching_preview_follows_each_saved_edit(tmp_path, monkeypatch):
     import shutil
 
     from handbook_press import preview, reader
+    from handbook_press.build import Paths
 
     from .conftest import ROOT, copy_content
 
     content = copy_content(tmp_path / "content")
     styles = shutil.copytree(ROOT / "styles", tmp_path / "styles")
-    paths = project_paths(content, tmp_path / "build")
-    paths = type(paths)(content=content, build=paths.build, templates=paths.templates, styles=styles)
+    paths = Paths(content=content, build=tmp_path / "build", templates=ROOT / "templates", styles=styles)
     reads = []
     real_read = reader.read_section_source
     monkeypatch.setattr(reader, "read_section_source", lambda *args: reads.append(args[0].file) or real_read(*args))
