@@ -18,9 +18,12 @@ patches; with another version nothing is changed.
 from __future__ import annotations
 
 import importlib
-import importlib.machinery
 import sys
 import types
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .importhook import WhileImporting
 
 FONTS_MODULE = "weasyprint.pdf.fonts"  # the module that imports them
 PATCHED_VERSION = "70.0"
@@ -50,47 +53,23 @@ def _deferred_function(module: str, name: str):
     return call
 
 
-def _weasyprint_version() -> str | None:
+@contextmanager
+def fonttools_stand_ins() -> Iterator[None]:
+    """The stand-ins in ``sys.modules`` inside the block (for the pinned WeasyPrint only), out after."""
     # The package is being imported: its version is set before it imports its modules.
-    return getattr(sys.modules.get("weasyprint"), "__version__", None)
+    if getattr(sys.modules.get("weasyprint"), "__version__", None) != PATCHED_VERSION:
+        yield
+        return
+    stand_ins = {name: StandIn(name, functions) for name, functions in DEFERRED.items() if name not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        yield
+    finally:
+        for name, stand_in in stand_ins.items():
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
 
 
-class _WhileWeasyPrintImportsFontTools:  # a meta path finder (importlib.abc would cost an import)
-    """Runs WeasyPrint's pdf/fonts.py, when it is first imported, with the stand-ins in sys.modules."""
-
-    def find_spec(self, name, path, target=None):
-        if name != FONTS_MODULE:
-            return None
-        uninstall()
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if spec is None or not hasattr(spec.loader, "exec_module") or _weasyprint_version() != PATCHED_VERSION:
-            return spec
-        run_module = spec.loader.exec_module
-
-        def exec_module(module):
-            stand_ins = {name: StandIn(name, functions) for name, functions in DEFERRED.items()
-                         if name not in sys.modules}
-            sys.modules.update(stand_ins)
-            try:
-                run_module(module)
-            finally:
-                for name, stand_in in stand_ins.items():
-                    if sys.modules.get(name) is stand_in:
-                        del sys.modules[name]
-
-        spec.loader.exec_module = exec_module  # this module's own loader
-        return spec
-
-
-_FINDER = _WhileWeasyPrintImportsFontTools()
-
-
-def install() -> None:
-    """Before WeasyPrint is imported: costs nothing until it is."""
-    if FONTS_MODULE not in sys.modules and _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
-
-
-def uninstall() -> None:
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
+# WeasyPrint's pdf/fonts.py runs with the stand-ins when it is first imported.
+_HOOK = WhileImporting(FONTS_MODULE, fonttools_stand_ins)
+install, uninstall = _HOOK.install, _HOOK.uninstall

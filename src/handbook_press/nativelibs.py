@@ -16,12 +16,13 @@ search runs as before. Elsewhere than Linux, or without ldconfig, nothing change
 
 from __future__ import annotations
 
-import importlib.machinery
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from .importhook import WhileImporting
 
 FFI_MODULE = "weasyprint.text.ffi"  # the module that opens the libraries
 # ctypes.util's own table: the ABI tag ldconfig prints for this machine's libraries.
@@ -75,35 +76,6 @@ def libraries_from_linker_cache() -> Iterator[None]:
         ctypes.util.find_library = stock
 
 
-class _WhileWeasyPrintOpensLibraries:  # a meta path finder (importlib.abc would cost an import)
-    """Runs WeasyPrint's ffi module, when it is first imported, inside ``libraries_from_linker_cache``."""
-
-    def find_spec(self, name, path, target=None):
-        if name != FFI_MODULE:
-            return None
-        uninstall()
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if spec is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        run_module = spec.loader.exec_module
-
-        def exec_module(module):
-            with libraries_from_linker_cache():
-                run_module(module)
-
-        spec.loader.exec_module = exec_module  # this module's own loader
-        return spec
-
-
-_FINDER = _WhileWeasyPrintOpensLibraries()
-
-
-def install() -> None:
-    """Before WeasyPrint is imported: costs nothing until it is."""
-    if FFI_MODULE not in sys.modules and _FINDER not in sys.meta_path:
-        sys.meta_path.insert(0, _FINDER)
-
-
-def uninstall() -> None:
-    if _FINDER in sys.meta_path:
-        sys.meta_path.remove(_FINDER)
+# WeasyPrint's ffi module runs inside ``libraries_from_linker_cache`` when it is first imported.
+_HOOK = WhileImporting(FFI_MODULE, libraries_from_linker_cache)
+install, uninstall = _HOOK.install, _HOOK.uninstall

@@ -337,9 +337,3 @@ class PreviewSetter:
                 pdf_identifier=pdf_identifier(book), uncompressed_pdf=True)
         return data, list(warnings)
 
-
-def render_preview(html: str, book: Book, *, content: Path, templates: Path, styles: Path,
-                   section_number: int = 1, first_folio: int = 1) -> tuple[bytes, list[str]]:
-    """One section laid out on its own (`PreviewSetter.render`)."""
-    return PreviewSetter(content=content, templates=templates, styles=styles).render(html, book, section_number,
-                                                                                     first_folio)

@@ -51,6 +51,7 @@ class SectionPreview:
         self._setter = None
 
     def render(self, book: Book) -> bool:
+        from .build import page_map_path
         from .html import RenderContext, render_section_preview
         from .pdf import PreviewSetter
         from .timestamps import iso_timestamp
@@ -63,7 +64,7 @@ class SectionPreview:
         started = time.perf_counter()
         section = book.sections[numbers.index(self.section_number)]
         first_folio = 1
-        map_file = paths.build / f"{book.metadata.slug}.pages.json"
+        map_file = page_map_path(paths, book.metadata.slug)
         if map_file.exists():  # folios as printed, when the whole book was laid out before
             pages = pagemap.from_json(map_file.read_text())
             first_folio = next((int(p.label) for p in pages if p.anchor == section.anchor and p.label.isdigit()), 1)

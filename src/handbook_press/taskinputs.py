@@ -111,9 +111,13 @@ def layout_inputs(content: Path, build: Path, templates: Path, styles: Path) -> 
     """Every file the book's layout is made from: the checked model (build/cache/book.pickle),
     the files the text embeds, the book's templates, the styles and fonts, and the package's
     code. The PDF and page map tasks depend on them; `layout_key` digests them."""
+    return [book_cache_path(build), *_layout_files_besides_the_book(content, templates, styles)]
+
+
+def _layout_files_besides_the_book(content: Path, templates: Path, styles: Path) -> list[Path]:
     package = Path(__file__).parent
     assets = sorted(p for p in Path(content).rglob("*") if p.is_file() and p.suffix not in (".md", ".yaml"))
-    return [book_cache_path(build), *assets, *template_files(templates, "pdf/book.html.j2"),
+    return [*assets, *template_files(templates, "pdf/book.html.j2"),
             *sorted(p for p in Path(styles).rglob("*") if p.is_file()), *sorted(package.glob("*.py"))]
 
 
@@ -122,9 +126,11 @@ def layout_key(content: Path, build: Path, templates: Path, styles: Path, profil
     """The same key, the same layout: the PDF task keeps its page map under it for the page map task.
     ``cached``: the book is the checked model in build/cache, as in doit's tasks; else it is read
     from the sources, which the key then digests in its place."""
-    files = layout_inputs(content, build, templates, styles)
-    if not cached:
-        files[0:1] = sorted(p for p in Path(content).rglob("*") if p.suffix in (".md", ".yaml") and p.is_file())
+    if cached:
+        files = layout_inputs(content, build, templates, styles)
+    else:
+        sources = sorted(p for p in Path(content).rglob("*") if p.suffix in (".md", ".yaml") and p.is_file())
+        files = [*sources, *_layout_files_besides_the_book(content, templates, styles)]
     return inputs_digest(files, f"profile={profile}", f"version={version}", f"strict={strict}", f"cached={cached}")
 
 

@@ -1,0 +1,48 @@
+"""A module's code run, the first time it is imported, inside a context manager.
+
+The patches to WeasyPrint's imports (`nativelibs`, `lazyfonttools`) change the
+setting one of its modules runs in, and only while it runs: a meta path finder
+(importlib.abc would cost an import) wraps that module's loader once, then
+leaves ``sys.meta_path``. Installing one costs nothing until the module is
+imported; every `doit` run imports this package.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+
+
+class WhileImporting:
+    """Runs ``module``'s code inside ``setting()`` when it is first imported."""
+
+    def __init__(self, module: str, setting: Callable[[], AbstractContextManager]):
+        self.module = module
+        self.setting = setting
+
+    def find_spec(self, name, path, target=None):
+        if name != self.module:
+            return None
+        self.uninstall()
+        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
+        if spec is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        run_module = spec.loader.exec_module
+
+        def exec_module(module):
+            with self.setting():
+                run_module(module)
+
+        spec.loader.exec_module = exec_module  # this module's own loader
+        return spec
+
+    def install(self) -> None:
+        """Before the module is imported."""
+        if self.module not in sys.modules and self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+
+    def uninstall(self) -> None:
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
