@@ -107,3 +107,19 @@ def test_section_tasks_read_the_listing_once(tmp_path, monkeypatch):
     for key in keys:
         entry = pickle.loads(sectioncache.section_cache_path(build, key).read_bytes())
         assert entry["source"].file.name == key.split("__")[1] and entry["section"].slug == entry["source"].slug
+
+
+def test_builds_leave_no_temporary_files(tmp_path):
+    """WeasyPrint keeps the fonts a document loads in a temporary folder, removed when
+    its font configuration is collected; a forked child that made its own would exit
+    without removing it, leaving a copy of the book's fonts in the temporary folder at
+    every build. The EPUB from scratch (its page map laid out on two cores), the rest of
+    the default build and a preview leave nothing behind."""
+    content = copy_content(tmp_path / "content")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    args = (f"content={content}", f"build={tmp_path / 'build'}")
+    for command in (("epub",), (), ("preview", "section=2")):
+        result = run_doit(*args, *command, cwd=tmp_path, keep_state=True, env={"TMPDIR": str(temporary)})
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert sorted(p.name for p in temporary.iterdir()) == [], f"left behind by doit {' '.join(command)}"

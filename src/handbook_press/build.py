@@ -222,7 +222,6 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
     from .paging import BLANK_PAGE, assemble, body_parts, lay_out_in_order
 
     body = body_parts(book_html, book, edition.geometry)
-    refused.extend(_lay_out_missing_sections(paths, edition, body, records))
     typesetter = None  # made at the first part without a record (WeasyPrint's import and fonts)
 
     def setter():
@@ -232,6 +231,8 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
 
             typesetter = Typesetter(edition, content=paths.content, templates=paths.templates, styles=paths.styles)
         return typesetter
+
+    refused.extend(_lay_out_missing_sections(setter, body, records))
 
     def lay_out(html: str, css: str, first_folio: int | None):
         part = records.get(html, css)
@@ -266,31 +267,35 @@ def _pages_from_records(paths: Paths, book_html, book: Book, edition, records, r
     return laid
 
 
-def _lay_out_missing_sections(paths: Paths, edition, body: list[tuple[str, str]], records) -> list[str]:
+def _lay_out_missing_sections(setter, body: list[tuple[str, str]], records) -> list[str]:
     """Record the sections ``records`` miss, laid out on two cores when the machine has
     them: a section's pages break the same wherever its folios start, and only their
-    anchors cross from the forked child. Returns the URLs the renderer refused."""
+    anchors cross from the forked child. Returns the URLs the renderer refused there
+    (this process's own stay in the typesetter's fetcher)."""
     from .sidebyside import can_fork, side_by_side
 
     missing = [(html, css) for html, css in body if not records.has(html, css)]
     if len(missing) < 2 or not can_fork():
         return []  # `assemble` lays them out as it meets them
+    # Made before the fork, so the child shares its fonts and style sheets; the fonts'
+    # temporary folder is then this process's, removed when it is done with it (a folder
+    # the child made would outlive it: a forked child exits without clean-up).
+    typesetter = setter()
 
     def lay_out(share: list[tuple[str, str]]):
-        from .pdf import Typesetter
+        return [[list(page.anchors) for page in typesetter.lay_out(html, css).pages] for html, css in share]
 
-        typesetter = Typesetter(edition, content=paths.content, templates=paths.templates, styles=paths.styles)
-        return ([[list(page.anchors) for page in typesetter.lay_out(html, css).pages] for html, css in share],
-                typesetter.fetcher.refused)
+    def lay_out_beside():
+        refused_before = len(typesetter.fetcher.refused)
+        return lay_out(theirs), typesetter.fetcher.refused[refused_before:]
 
     # Every other section each, so that both halves take about as long.
     theirs, mine = missing[1::2], missing[0::2]
-    (their_pages, their_refused), (my_pages, my_refused) = side_by_side(lambda: lay_out(theirs),
-                                                                        lambda: lay_out(mine))
+    (their_pages, their_refused), my_pages = side_by_side(lay_out_beside, lambda: lay_out(mine))
     for (html, css), pages in [*zip(theirs, their_pages), *zip(mine, my_pages)]:
         records.put_anchors(html, css, pages)
     records.missed += len(missing)
-    return their_refused + my_refused
+    return their_refused
 
 
 def _refused(paths: Paths, urls: list[str]) -> bool:
