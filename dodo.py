@@ -27,6 +27,7 @@ PROFILE = get_var("profile", "kdp")
 PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
 LISTING = section_listing(CONTENT, BUILD)  # handbook.yaml read once (remembered in build/cache)
 SLUG = LISTING.slug
+build.report_interrupts()  # Ctrl-C: one line, not a traceback
 
 
 def _reported(function):

@@ -120,8 +120,9 @@ def project(tmp_path):
     return tmp_path
 
 
-def start_doit(root: Path, task: str, **slow) -> subprocess.Popen:
-    """`python -m doit <task>` as run_doit runs it, optionally with slowed writes, in its own process group."""
+def start_doit(root: Path, task: str, temporary: Path | None = None, **slow) -> subprocess.Popen:
+    """`python -m doit <task>` as run_doit runs it, optionally with slowed writes or its own
+    temporary folder, in its own process group."""
     inject = "import slow_writes; " if slow else ""
     code = (f"import runpy, sys; sys.path.insert(0, {str(root / 'inject')!r}); {inject}"
             "sys.argv = ['doit'] + sys.argv[1:]; runpy.run_module('doit', run_name='__main__', alter_sys=True)")
@@ -129,6 +130,8 @@ def start_doit(root: Path, task: str, **slow) -> subprocess.Popen:
                "--db-file", str(root / ".doit-kill.db"), task, f"content={root / 'content'}",
                f"build={root / 'build'}"]
     env = {**os.environ, **{f"SLOW_{key.upper()}": str(value) for key, value in slow.items()}}
+    if temporary is not None:
+        env["TMPDIR"] = str(temporary)
     with open(root / "doit.log", "wb") as out:  # a file, not a pipe that could fill up and block doit
         return subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -241,6 +244,46 @@ def test_killed_at_moments_spread_over_a_build(project):
         outcomes.append(assert_old_or_complete(target, OLD_PDF))
     assert "old" in outcomes, outcomes
     assert set(outcomes) <= {"old", "new"}, outcomes
+
+
+def wait_for_line(root: Path, text: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while text not in log(root):
+        assert process.poll() is None and time.monotonic() < deadline, log(root)
+        time.sleep(0.005)
+
+
+def test_ctrl_c_ends_a_build_with_a_line_and_leaves_no_temporary_files(project):
+    """Ctrl-C (SIGINT to the process group, as a terminal sends it) at moments spread over the
+    PDF task: a line says so, no traceback, the process ends as interrupted, the target is the
+    old file or a complete new one, and WeasyPrint's font folders are gone from the temporary folder."""
+    name, started_line = "interrupted.pdf", "from the check task"  # the PDF task's first line
+    temporary = project / "tmp"
+    temporary.mkdir()
+    target = reset(project, name, OLD_PDF)
+    process = start_doit(project, "pdf", temporary)
+    wait_for_line(project, started_line, process)
+    started = time.monotonic()
+    assert process.wait(timeout=300) == 0, log(project)
+    duration = time.monotonic() - started
+
+    interrupted = 0
+    for fraction in (0.1, 0.4, 0.7):
+        target = reset(project, name, OLD_PDF)
+        process = start_doit(project, "pdf", temporary)
+        wait_for_line(project, started_line, process)
+        time.sleep(duration * fraction)
+        os.killpg(process.pid, signal.SIGINT)
+        status = process.wait(timeout=60)
+        output = log(project)
+        assert "Traceback" not in output, output
+        assert sorted(p.name for p in temporary.iterdir()) == [], output
+        assert_old_or_complete(target, OLD_PDF)
+        if status != 0:  # else the build was over before the signal came
+            assert status == -signal.SIGINT, output
+            assert output.rstrip().endswith("run doit again to finish the build"), output
+            interrupted += 1
+    assert interrupted >= 2
 
 
 # --- write_atomic on its own ----------------------------------------------------------

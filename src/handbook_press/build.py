@@ -58,6 +58,21 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def report_interrupts() -> None:
+    """Ctrl-C ends a `doit` run with one line instead of a traceback; the process still ends
+    as interrupted (status 130 in a shell), and other errors still show theirs."""
+    default = sys.excepthook
+
+    def hook(kind, value, traceback):
+        if issubclass(kind, KeyboardInterrupt):
+            _say("interrupted (Ctrl-C): no file is left half-written (each is written whole, then "
+                 "renamed); run doit again to finish the build")
+        else:
+            default(kind, value, traceback)
+
+    sys.excepthook = hook
+
+
 def report(diagnostics: Diagnostics | list) -> None:
     for d in diagnostics:
         _say(str(d))

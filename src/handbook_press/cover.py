@@ -31,12 +31,11 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     compressing the embedded fonts took most of the write. WeasyPrint's warnings (a
     glyph the fonts lack, say) are appended to ``warnings_out`` for the caller to report."""
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
-    from .pdf import ConfinedURLFetcher, weasyprint_warnings
+    from .pdf import ConfinedURLFetcher, font_configuration, weasyprint_warnings
 
     fetcher = ConfinedURLFetcher([templates, styles])
-    fonts = FontConfiguration()
+    fonts = font_configuration()
     sheets = [CSS(string=page_size_css, font_config=fonts, url_fetcher=fetcher),
               CSS(filename=str(styles / "fonts.css"), font_config=fonts, url_fetcher=fetcher),
               CSS(filename=str(styles / "cover.css"), font_config=fonts, url_fetcher=fetcher)]

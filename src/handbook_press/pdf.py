@@ -8,11 +8,15 @@ reported, never lost in a log.
 
 from __future__ import annotations
 
+import atexit
 import copy
 import hashlib
 import logging
 import mimetypes
+import os
+import shutil
 import time
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +41,22 @@ fontprograms.install()
 leaders.install()
 html5cache.install()
 pagestyles.install()
+
+
+def font_configuration() -> FontConfiguration:
+    """A WeasyPrint font configuration whose temporary folder (a copy of each font file the
+    book loads) is removed when this process ends. WeasyPrint removes it only when the
+    configuration is collected, which a process ended by Ctrl-C may never do."""
+    fonts = FontConfiguration()
+    atexit.register(_remove_font_folder, weakref.ref(fonts), os.getpid())
+    return fonts
+
+
+def _remove_font_folder(fonts: weakref.ref, owner: int) -> None:
+    alive = fonts()
+    # A forked child sharing the configuration exits without running atexit; this is a guard.
+    if alive is not None and alive._folder and os.getpid() == owner:
+        shutil.rmtree(alive._folder, ignore_errors=True)
 
 
 class ConfinedURLFetcher(URLFetcher):
@@ -163,7 +183,7 @@ class Typesetter:
     def __init__(self, edition: PrintEdition, *, content: Path, templates: Path, styles: Path):
         self.content = content
         self.fetcher = ConfinedURLFetcher([content, templates, styles])
-        self.font_config = FontConfiguration()
+        self.font_config = font_configuration()
         self.color_profiles: dict = {}
         self.stylesheets = [self._sheet(string=page_css(edition.geometry))]
         self.stylesheets += [self._sheet(filename=str(styles / name))
@@ -308,7 +328,7 @@ class PreviewSetter:
     def __init__(self, *, content: Path, templates: Path, styles: Path):
         self.content = content
         self.fetcher = ConfinedURLFetcher([content, templates, styles])
-        self.font_config = FontConfiguration()
+        self.font_config = font_configuration()
         self.sheets = [self.sheet(filename=str(styles / "fonts.css")), self.sheet(filename=str(styles / "print.css"))]
         self._made: dict[str, CSS] = {}  # the sheets made from strings, by their text
 

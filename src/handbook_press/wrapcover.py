@@ -447,11 +447,10 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
     barcode zone or outside the safe area, spine text too long).
     """
     from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
 
     from .build import source_date_epoch_set
     from .pagegeometry import inches
-    from .pdf import ConfinedURLFetcher, pdf_identifier, weasyprint_warnings
+    from .pdf import ConfinedURLFetcher, font_configuration, pdf_identifier, weasyprint_warnings
     from .timestamps import iso_timestamp, source_date_epoch
 
     profile = get_profile(profile)
@@ -460,7 +459,7 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
     timestamp = iso_timestamp(meta.review_date)
     templates, styles = Path(templates), Path(styles)
     fetcher = ConfinedURLFetcher([templates, styles])
-    font_config = FontConfiguration()
+    font_config = font_configuration()
     color_profiles: dict = {}
 
     def sheet(**source):
