@@ -123,3 +123,35 @@ def test_builds_leave_no_temporary_files(tmp_path):
         result = run_doit(*args, *command, cwd=tmp_path, keep_state=True, env={"TMPDIR": str(temporary)})
         assert result.returncode == 0, result.stdout + result.stderr
         assert sorted(p.name for p in temporary.iterdir()) == [], f"left behind by doit {' '.join(command)}"
+
+
+def test_damaged_caches_are_read_again_from_the_sources(tmp_path, capsys):
+    """build/cache is a cache: a section's or the book's file cut short (a full disk, a hand in
+    the build folder) is read again from the sources, never a traceback."""
+    from handbook_press import build as builder
+    from handbook_press import sectioncache
+
+    from .conftest import project_paths
+
+    content = copy_content(tmp_path / "content")
+    paths = project_paths(content, tmp_path / "build")
+    key = "sections__model-development.md"
+    assert sectioncache.cache_section(content, paths.build, key)
+    assert builder.run_check(content, paths.build, cached=True)
+    intact = sectioncache.load_cached_book(paths.build)
+    numbering = (paths.build / "numbering.json").read_bytes()
+
+    def cut_short(file):
+        data = file.read_bytes()
+        file.write_bytes(data[: len(data) // 2])
+
+    cut_short(sectioncache.section_cache_path(paths.build, key))
+    assert builder.run_check(content, paths.build, cached=True)
+    assert (paths.build / "numbering.json").read_bytes() == numbering
+    assert sectioncache.load_cached_book(paths.build) == intact
+
+    cut_short(sectioncache.book_cache_path(paths.build))
+    assert sectioncache.load_cached_book(paths.build) is None
+    capsys.readouterr()
+    assert builder._book_or_fail(paths, False, cached=True) == intact
+    assert "parsed 16 sections" in capsys.readouterr().err  # read from the sources, not the damaged cache

@@ -375,6 +375,12 @@ def test_encrypted_file_fails(kdp_pdf):
     assert "encryption" in report.failures
 
 
+def test_a_damaged_file_is_a_failed_check_not_a_crash(kdp_pdf):
+    report = check(kdp_pdf[: len(kdp_pdf) // 2], "kdp")
+    assert report.failures == ["readable"] and report.pages == 0
+    assert "cannot be read as a PDF" in report.check("readable").message
+
+
 # --- Reports ------------------------------------------------------------------------------------
 
 def test_reports_in_markdown_and_json(tmp_path):

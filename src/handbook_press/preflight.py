@@ -56,6 +56,7 @@ PDFX_MAX_VERSION = {"PDF/X-1a:2001": 1.3, "PDF/X-1a:2003": 1.4, "PDF/X-3:2002": 
                     "PDF/X-4": 1.6, "PDF/X-4p": 1.6, "PDF/X-5g": 1.6}
 
 CHECK_TITLES = {
+    "readable": "Readable as a PDF",
     "file-size": "File size",
     "page-count": "Page count",
     "page-parity": "Even page count",
@@ -1218,8 +1219,12 @@ def preflight(pdf_path: "str | os.PathLike[str] | bytes", profile: "PrintProfile
     else:
         data, name = Path(pdf_path).read_bytes(), str(pdf_path)
     trim = (float(trim_w_in), float(trim_h_in))
-    reader = PdfReader(io.BytesIO(data))
     checks: list[CheckResult] = [_check_file_size(len(data), profile)]
+    try:
+        reader = PdfReader(io.BytesIO(data))
+    except Exception as error:  # noqa: BLE001 - a damaged file is a finding, not a crash
+        checks.append(_result("readable", "fail", f"the file cannot be read as a PDF ({error}): build it again"))
+        return PreflightReport(name, profile.name, trim, 0, checks)
     if reader.is_encrypted:
         try:
             reader.decrypt("")

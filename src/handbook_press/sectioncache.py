@@ -86,12 +86,10 @@ def cached_reader(build: Path):
     from .reader import read_section_source
 
     def read_one(source: SectionSource, content: Path, diagnostics: Diagnostics):
-        file = section_cache_path(build, section_key(content, source.file))
-        if file.exists():
-            entry = pickle.loads(file.read_bytes())
-            if entry["source"] == source:
-                diagnostics.items.extend(entry["diagnostics"])
-                return entry["section"]
+        entry = _unpickled(section_cache_path(build, section_key(content, source.file)))
+        if isinstance(entry, dict) and entry.get("source") == source:
+            diagnostics.items.extend(entry["diagnostics"])
+            return entry["section"]
         return read_section_source(source, content, diagnostics)
 
     return read_one
@@ -102,5 +100,18 @@ def save_book(build: Path, book: Book) -> None:
 
 
 def load_cached_book(build: Path) -> Book | None:
-    file = book_cache_path(build)
-    return pickle.loads(file.read_bytes()) if file.exists() else None
+    from .model import Book
+
+    book = _unpickled(book_cache_path(build))
+    return book if isinstance(book, Book) else None
+
+
+def _unpickled(file: Path):
+    """What ``file`` holds; None when it is missing or cannot be read (cut short or changed
+    by hand): a cache is then made again from the sources, never a reason to fail."""
+    try:
+        return pickle.loads(file.read_bytes())
+    except FileNotFoundError:
+        return None
+    except Exception:  # noqa: BLE001 - unpickling damaged bytes can raise almost anything
+        return None
