@@ -1219,12 +1219,13 @@ def preflight(pdf_path: "str | os.PathLike[str] | bytes", profile: "PrintProfile
     else:
         data, name = Path(pdf_path).read_bytes(), str(pdf_path)
     trim = (float(trim_w_in), float(trim_h_in))
-    checks: list[CheckResult] = [_check_file_size(len(data), profile)]
+    size = _check_file_size(len(data), profile)
     try:
         reader = PdfReader(io.BytesIO(data))
     except Exception as error:  # noqa: BLE001 - a damaged file is a finding, not a crash
-        checks.append(_result("readable", "fail", f"the file cannot be read as a PDF ({error}): build it again"))
-        return PreflightReport(name, profile.name, trim, 0, checks)
+        unreadable = _result("readable", "fail", f"the file cannot be read as a PDF ({error}): build it again")
+        return PreflightReport(name, profile.name, trim, 0, [unreadable, size])
+    checks: list[CheckResult] = [_result("readable", "pass", f"opens as {reader.pdf_header.lstrip('%')}"), size]
     if reader.is_encrypted:
         try:
             reader.decrypt("")
