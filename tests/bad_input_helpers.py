@@ -173,6 +173,22 @@ def png_cafe_diagram(content: Path) -> None:
     Image.new("RGB", (8, 8), (200, 40, 40)).save(target, format="PNG")
 
 
+def jpeg_named_png(content: Path) -> None:
+    from PIL import Image
+
+    target = content / "sections" / "images" / "photo.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), (40, 120, 200)).save(target, format="JPEG")
+
+
+def bmp_scan(content: Path) -> None:
+    from PIL import Image
+
+    target = content / "sections" / "images" / "scan.bmp"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (8, 8), (90, 90, 90)).save(target, format="BMP")
+
+
 GENERATORS = {
     "latin1-section": latin1_section,
     "cp1252-handbook": cp1252_handbook,
@@ -183,4 +199,6 @@ GENERATORS = {
     "symlink-two-to-etc-passwd": symlink_two,
     "chapter-5000-digits": chapter_5000_digits,
     "png-cafe-diagram": png_cafe_diagram,
+    "jpeg-named-png": jpeg_named_png,
+    "bmp-scan": bmp_scan,
 }

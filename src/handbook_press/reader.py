@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote, urlsplit
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from . import images
 from .diagnostics import BuildError, Diagnostics, Location, display_path
 from .model import Book, Chapter, LearningStep, Metadata, Prose, ReviewDate, Section, Topic
 from .pagegeometry import inches, trim_too_small
@@ -303,6 +304,10 @@ class SectionBodyReader:
             self.diagnostics.error(self.location(index), "missing-image",
                                    f"the image {path!r} does not exist (paths are relative to the section file: "
                                    f"{display_path(resolved, self.content_root)}); add the file or correct the path")
+            return None
+        problem = images.problem_with(resolved)
+        if problem:
+            self.diagnostics.error(self.location(index), "bad-image", f"the image {path!r} {problem}")
             return None
         return PurePosixPath(relative).as_posix()
 
