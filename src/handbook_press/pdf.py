@@ -43,11 +43,30 @@ html5cache.install()
 pagestyles.install()
 
 
+#: Fontconfig's configuration for every WeasyPrint font configuration: no font directory.
+FONTS_ONLY_CONF = Path(__file__).with_name("fonts-only.conf")
+
+
 def font_configuration() -> FontConfiguration:
-    """A WeasyPrint font configuration whose temporary folder (a copy of each font file the
-    book loads) is removed when this process ends. WeasyPrint removes it only when the
-    configuration is collected, which a process ended by Ctrl-C may never do."""
-    fonts = FontConfiguration()
+    """A WeasyPrint font configuration that knows only the fonts the style sheets load.
+
+    WeasyPrint's loads the machine's Fontconfig configuration and with it every installed
+    font, which Pango then takes for any character the book's fonts lack: a machine's font
+    in the book, and other bytes on another machine. Fontconfig reads FONTCONFIG_FILE when
+    the configuration is made (and only then), so it is set for that moment alone.
+
+    Its temporary folder (a copy of each font file the book loads) is removed when this
+    process ends: WeasyPrint removes it only when the configuration is collected, which a
+    process ended by Ctrl-C may never do."""
+    before = os.environ.get("FONTCONFIG_FILE")
+    os.environ["FONTCONFIG_FILE"] = str(FONTS_ONLY_CONF)
+    try:
+        fonts = FontConfiguration()
+    finally:
+        if before is None:
+            del os.environ["FONTCONFIG_FILE"]
+        else:
+            os.environ["FONTCONFIG_FILE"] = before
     atexit.register(_remove_font_folder, weakref.ref(fonts), os.getpid())
     return fonts
 

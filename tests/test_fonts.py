@@ -1,0 +1,52 @@
+"""The books use only the fonts in styles/fonts, whatever fonts the machine has installed."""
+
+import io
+import os
+
+from pypdf import PdfReader
+
+from .conftest import CONTENT, ROOT
+
+MISSING = "\U0001F680"  # a character none of the book's fonts has (a rocket)
+
+
+def machine_font(folder):
+    """An installed font (a folder Fontconfig is told about) that has ``MISSING``."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+
+    pen = TTGlyphPen(None)
+    pen.moveTo((100, 0)), pen.lineTo((100, 700)), pen.lineTo((500, 700)), pen.lineTo((500, 0)), pen.closePath()
+    box, empty = pen.glyph(), TTGlyphPen(None).glyph()
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "box"])
+    builder.setupCharacterMap({ord(MISSING): "box"})
+    builder.setupGlyf({".notdef": empty, "box": box})
+    builder.setupHorizontalMetrics({".notdef": (600, 0), "box": (600, 100)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Machine Font", "styleName": "Regular"})
+    builder.setupOS2()
+    builder.setupPost()
+    folder.mkdir()
+    builder.save(str(folder / "MachineFont.ttf"))
+    config = folder / "fonts.conf"
+    config.write_text(f'<?xml version="1.0"?>\n<fontconfig><dir>{folder}</dir>'
+                      f'<cachedir>{folder / "cache"}</cachedir></fontconfig>\n')
+    return config
+
+
+def test_a_character_the_fonts_lack_never_brings_in_a_machine_font(tmp_path, monkeypatch):
+    from handbook_press.pagegeometry import Geometry
+    from handbook_press.paging import PrintEdition
+    from handbook_press.pdf import Typesetter, weasyprint_warnings
+
+    monkeypatch.setenv("FONTCONFIG_FILE", str(machine_font(tmp_path / "installed")))  # a machine with that font
+    setter = Typesetter(PrintEdition(Geometry(6.0, 9.0)), content=CONTENT, templates=ROOT / "templates",
+                        styles=ROOT / "styles")
+    with weasyprint_warnings() as warnings:
+        pdf = setter.lay_out(f"<html><body><p>A rocket: {MISSING}.</p></body></html>").write_pdf()
+    fonts = {str(font.get_object()["/BaseFont"]).split("+")[-1]
+             for page in PdfReader(io.BytesIO(pdf)).pages for font in page["/Resources"]["/Font"].values()}
+    assert fonts and all(name.startswith("Book-") for name in fonts), fonts
+    assert any("U+1F680" in message for message in warnings), warnings  # shown as a missing glyph, and said
+    assert os.environ["FONTCONFIG_FILE"] == str(tmp_path / "installed" / "fonts.conf")  # the machine's, as it was
