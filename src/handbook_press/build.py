@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .diagnostics import BuildError, Diagnostics, display_path
+from .diagnostics import BuildError, Diagnostics, display_path, renderer_warning
 from . import hyphenation, pagemap
 from .files import write_atomic
 from .gcpolicy import laying_out_a_book
@@ -409,7 +409,7 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)), laying_out_a_book():
         _, result = _settled_layout(book, profile, lay_out, recorded_count)
     for message in result.warnings:
-        _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
+        _say(renderer_warning(message, book, paths.styles))
     if _refused(paths, result.refused_urls):
         return False
     slug = book.metadata.slug

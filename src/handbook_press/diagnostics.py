@@ -8,9 +8,13 @@ to fail.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import TYPE_CHECKING, Iterator, Literal
+
+if TYPE_CHECKING:
+    from .model import Book
 
 Severity = Literal["error", "warning", "note"]
 
@@ -96,3 +100,21 @@ def display_path(path: Path, root: Path | None = None) -> str:
         except ValueError:
             continue
     return path.as_posix()
+
+
+# WeasyPrint's words (draw/text.py) when the fonts have no glyph for a character.
+_MISSING_GLYPH = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.+)" \((U\+[0-9A-F]+)\)',
+                            re.S)
+
+
+def renderer_warning(message: str, book: "Book", styles: Path) -> str:
+    """One of WeasyPrint's warnings as a line for people: a character the book's fonts lack is
+    told where it is written; any other at the style sheet the layout starts from."""
+    missing = _MISSING_GLYPH.fullmatch(message)
+    where = book.first_written(missing.group(1)) if missing else None
+    if missing and where is not None:
+        character, code = missing.groups()
+        return (f"{where}: warning[missing-glyph]: the book's fonts have no glyph for {character!r} ({code}), "
+                "so the PDF shows an empty box there: write it another way, or add a font that has it "
+                "(styles/fonts and styles/fonts.css)")
+    return f"{display_path(styles / 'print.css')}:1: warning[weasyprint]: {message}"

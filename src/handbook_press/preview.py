@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from . import hyphenation, pagemap
-from .diagnostics import display_path
+from .diagnostics import display_path, renderer_warning
 from .files import write_atomic
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ class SectionPreview:
             self._setter = PreviewSetter(content=paths.content, templates=paths.templates, styles=paths.styles)
         data, warnings = self._setter.render(html, book, section.number, first_folio)
         for message in warnings:
-            _say(f"{display_path(paths.styles / 'print.css')}:1: warning[weasyprint]: {message}")
+            _say(renderer_warning(message, book, paths.styles))
         folder = paths.build / "preview"
         stem = f"section-{section.number:02d}"
         write_atomic(folder / f"{stem}.pdf", data)
