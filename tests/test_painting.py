@@ -11,10 +11,10 @@ import pytest
 import weasyprint
 from PIL import Image
 from weasyprint import CSS, HTML
-from weasyprint.text.fonts import FontConfiguration
 
 from handbook_press import painting, sidebyside
 from handbook_press import pdf as _installs_the_patches  # noqa: F401  (as every build does)
+from handbook_press.pdf import font_configuration
 
 STYLES = Path(__file__).resolve().parents[1] / "styles"
 CSS_TEXT = """
@@ -33,7 +33,7 @@ def chapter(title: str, extra: str = "") -> str:
 
 
 def lay_out(body: str, base: Path = STYLES):
-    fonts = FontConfiguration()
+    fonts = font_configuration()  # as the books: only the fonts of styles/fonts, on any machine
     sheets = [CSS(filename=str(STYLES / "fonts.css"), font_config=fonts), CSS(string=CSS_TEXT, font_config=fonts)]
     html = f'<!DOCTYPE html><html lang="en"><head><title>T</title></head><body>{body}</body></html>'
     return HTML(string=html, base_url=str(base) + "/").render(stylesheets=sheets, font_config=fonts, pdf_tags=True)

@@ -21,8 +21,9 @@ the same addresses, and each id is looked up among the page's own boxes.
 
 A page whose drawing needs what a recording cannot carry — an image, a pattern,
 a shading, a transparency group or blend state (named by WeasyPrint in the
-order it meets them), a glyph missing from the fonts (numbered likewise) — is
-drawn live in each write, as before. Tied to the pinned WeasyPrint (its
+order it meets them) — is drawn live in each write, as before. A glyph missing
+from the fonts (numbered likewise, and giving its font an encoding of the glyphs
+drawn) has every page of the document drawn live. Tied to the pinned WeasyPrint (its
 ``Stream`` and ``Font``): with any other version every page is drawn live.
 """
 
@@ -218,6 +219,11 @@ def replaying(pages: list, shares: list[Share]) -> list:
 
     A replay writes the tagged or the untagged operators, as the writer asks (the
     stream has a tag table or not), and adds the page's first fonts and states."""
+    if any(font.missing for share in shares for font in share.fonts.values()):
+        # A glyph the fonts lack: for that font WeasyPrint writes an encoding of the glyphs
+        # drawn, in the order drawn, and numbers the missing ones as it meets them; shares
+        # recorded in two processes cannot give either, so every page is drawn live.
+        return list(pages)
     recordings: dict[int, PageRecording | None] = {}
     for share in shares:
         recordings.update(share.recordings)
