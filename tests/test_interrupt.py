@@ -268,22 +268,24 @@ def test_ctrl_c_ends_a_build_with_a_line_and_leaves_no_temporary_files(project):
     duration = time.monotonic() - started
 
     interrupted = 0
-    for fraction in (0.1, 0.4, 0.7):
+    for fraction in (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85):
         target = reset(project, name, OLD_PDF)
         process = start_doit(project, "pdf", temporary)
         wait_for_line(project, started_line, process)
         time.sleep(duration * fraction)
         os.killpg(process.pid, signal.SIGINT)
         status = process.wait(timeout=60)
-        output = log(project)
+        printed = log(project)
+        output = printed + f"\n[status {status}, {fraction} of the way]"
         assert "Traceback" not in output, output
         assert sorted(p.name for p in temporary.iterdir()) == [], output
         assert_old_or_complete(target, OLD_PDF)
-        if status != 0:  # else the build was over before the signal came
+        # Unless the build was over before the signal came (Python may die of it at exit)
+        if status != 0 and not printed.rstrip().endswith(f"wrote build/{name}"):
             assert status == -signal.SIGINT, output
-            assert output.rstrip().endswith("run doit again to finish the build"), output
+            assert printed.rstrip().endswith("run doit again to finish the build"), output
             interrupted += 1
-    assert interrupted >= 2
+    assert interrupted >= 5
 
 
 # --- write_atomic on its own ----------------------------------------------------------

@@ -91,3 +91,38 @@ def test_the_child_dies_with_a_killed_parent(tmp_path):
         time.sleep(0.1)
     os.kill(child, signal.SIGKILL)
     pytest.fail("the child outlived its parent")
+
+
+def test_a_ctrl_c_during_a_fork_is_raised_here_not_dropped_in_a_fork_hook():
+    """A SIGINT that lands while CPython runs its fork hooks (logging's lock, in every build)
+    was printed as "Exception ignored" and dropped: the build went on. It is raised in the
+    parent once the fork is done, and the child never sees it."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import logging, os, signal
+        from handbook_press import sidebyside
+
+        sent = []
+
+        def ctrl_c_now():  # a fork hook, run before logging's (hooks run last registered first)
+            if not sent:
+                sent.append(1)
+                os.kill(os.getpid(), signal.SIGINT)
+
+        os.register_at_fork(before=ctrl_c_now)
+        try:
+            pid = sidebyside.fork()
+            if pid == 0:
+                os._exit(7)
+            _, status = os.waitpid(pid, 0)
+            print("the build went on; child status", os.waitstatus_to_exitcode(status))
+        except KeyboardInterrupt:
+            _, status = os.waitpid(-1, 0)
+            print("interrupted here; child status", os.waitstatus_to_exitcode(status))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "interrupted here; child status 7", result.stdout + result.stderr
+    assert "Exception ignored" not in result.stderr, result.stderr

@@ -130,9 +130,9 @@ class FontPrograms:
         """Register the programs for this process's writes (and the children it forks for them)."""
         if self.pid is None:
             return
-        with os.fdopen(self.read_end, "rb") as pipe:
+        read_end, self.read_end = self.read_end, None  # the file below closes it, even if interrupted
+        with os.fdopen(read_end, "rb") as pipe:
             payload = pipe.read()
-        self.read_end = None
         _, status = os.waitpid(self.pid, 0)
         self.pid = None
         register(pickle.loads(payload) if status == 0 and payload else {})

@@ -15,6 +15,7 @@ import logging
 import mimetypes
 import os
 import shutil
+import tempfile
 import time
 import weakref
 from contextlib import contextmanager
@@ -33,7 +34,7 @@ from .model import Book
 from .pagegeometry import Geometry, page_css, thumb_tab_css
 from .pagemap import PrintPage, build_page_map
 from .paging import LayoutRecords, PrintEdition, assemble, body_parts, output_intent_css
-from .sidebyside import can_fork, side_by_side
+from .sidebyside import can_fork, ctrl_c_held, side_by_side
 from .splitbody import lay_out_body, lay_out_matter
 
 pdfwriter.install()
@@ -67,7 +68,11 @@ def font_configuration() -> FontConfiguration:
             del os.environ["FONTCONFIG_FILE"]
         else:
             os.environ["FONTCONFIG_FILE"] = before
-    atexit.register(_remove_font_folder, weakref.ref(fonts), os.getpid())
+    # The folder made here, not at WeasyPrint's first font, with its removal registered in
+    # the same breath: a Ctrl-C between the two would leave it behind.
+    with ctrl_c_held():
+        fonts._folder = Path(tempfile.mkdtemp(prefix="weasyprint-"))
+        atexit.register(_remove_font_folder, weakref.ref(fonts), os.getpid())
     return fonts
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import tempfile
 import threading
+from contextlib import contextmanager
 from typing import Callable, TypeVar
 
 A = TypeVar("A")
@@ -43,6 +45,38 @@ def die_with(parent: int) -> None:
         os._exit(1)
 
 
+@contextmanager
+def ctrl_c_held():
+    """Run a block that a Ctrl-C must not cut in two: a SIGINT received before it is raised
+    first, one received during it when it ends."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        _handlers_run()
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def _handlers_run() -> None:
+    """Nothing: CPython runs the handlers of signals already received when a Python function
+    starts, so that calling this raises a KeyboardInterrupt received before it."""
+
+
+def fork() -> int:
+    """``os.fork()`` where a Ctrl-C cannot land in CPython's fork hooks.
+
+    A SIGINT whose handler runs in one of those hooks (logging's lock, taken before the
+    fork and released after it in both processes) raises there, where CPython prints
+    "Exception ignored" with a traceback and drops it: the build would go on. Held back
+    across the fork, it is raised in this process once the fork is done (a child inherits
+    no pending signal)."""
+    # Python finds the temporary folder at its first use by writing a probe file there: found
+    # here, it is the child's too, so a child killed with this process leaves no probe behind.
+    tempfile.gettempdir()
+    with ctrl_c_held():
+        return os.fork()
+
+
 def _read_all(fd: int, into: list[bytes]) -> None:
     with os.fdopen(fd, "rb", closefd=False) as pipe:
         into.append(pipe.read())
@@ -56,7 +90,7 @@ def fork_pickling(work: Callable[[], A]) -> tuple[int, int]:
     pipe to its end and waits for the pid."""
     read_end, write_end = os.pipe()
     parent = os.getpid()
-    pid = os.fork()
+    pid = fork()
     if pid == 0:
         status = 1
         try:

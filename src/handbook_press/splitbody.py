@@ -175,7 +175,7 @@ def _fork_talking(work: Callable[[int, int], None]) -> tuple[int, int, int]:
     up_read, up_write = os.pipe()  # child -> this process
     down_read, down_write = os.pipe()  # this process -> child
     parent = os.getpid()
-    pid = os.fork()
+    pid = sidebyside.fork()
     if pid == 0:
         status = 1
         try:
