@@ -2,6 +2,7 @@
 
 import io
 import os
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -50,3 +51,30 @@ def test_a_character_the_fonts_lack_never_brings_in_a_machine_font(tmp_path, mon
     assert fonts and all(name.startswith("Book-") for name in fonts), fonts
     assert any("U+1F680" in message for message in warnings), warnings  # shown as a missing glyph, and said
     assert os.environ["FONTCONFIG_FILE"] == str(tmp_path / "installed" / "fonts.conf")  # the machine's, as it was
+
+
+def test_font_folders_of_killed_builds_are_removed_by_the_next(tmp_path, monkeypatch):
+    """WeasyPrint copies the book's fonts into a temporary folder; a build killed outright
+    (SIGKILL: no clean-up runs) leaves it. The next build removes those whose process is
+    gone, and nothing else."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from handbook_press import pdf
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(pdf, "_swept", [])
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    killed = tmp_path / f"{pdf.FONT_FOLDER_PREFIX}{gone}-abc123"
+    running = tmp_path / f"{pdf.FONT_FOLDER_PREFIX}{os.getppid()}-def456"
+    others = [tmp_path / "weasyprint-ghi789", tmp_path / f"{pdf.FONT_FOLDER_PREFIX}notapid-x"]
+    for folder in [killed, running, *others]:
+        folder.mkdir()
+        (folder / "font").write_bytes(b"a copy of a font")
+    fonts = pdf.font_configuration()
+    mine = Path(fonts._folder)
+    assert mine.parent == tmp_path and mine.name.startswith(f"{pdf.FONT_FOLDER_PREFIX}{os.getpid()}-")
+    assert not killed.exists()
+    assert running.exists() and all(folder.exists() for folder in others)

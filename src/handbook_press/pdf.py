@@ -68,12 +68,43 @@ def font_configuration() -> FontConfiguration:
             del os.environ["FONTCONFIG_FILE"]
         else:
             os.environ["FONTCONFIG_FILE"] = before
+    _remove_font_folders_of_dead_processes()
     # The folder made here, not at WeasyPrint's first font, with its removal registered in
-    # the same breath: a Ctrl-C between the two would leave it behind.
+    # the same breath: a Ctrl-C between the two would leave it behind. Named for this
+    # process, so that a later build removes it if this one is killed outright (SIGKILL).
     with ctrl_c_held():
-        fonts._folder = Path(tempfile.mkdtemp(prefix="weasyprint-"))
+        fonts._folder = Path(tempfile.mkdtemp(prefix=f"{FONT_FOLDER_PREFIX}{os.getpid()}-"))
         atexit.register(_remove_font_folder, weakref.ref(fonts), os.getpid())
     return fonts
+
+
+FONT_FOLDER_PREFIX = "handbook-press-fonts-"
+_swept: list[bool] = []
+
+
+def _remove_font_folders_of_dead_processes() -> None:
+    """Once per process: the font folders of builds that were killed (their process is gone)."""
+    if _swept:
+        return
+    _swept.append(True)
+    try:
+        folders = list(Path(tempfile.gettempdir()).glob(f"{FONT_FOLDER_PREFIX}*-*"))
+    except OSError:
+        return
+    for folder in folders:
+        owner = folder.name[len(FONT_FOLDER_PREFIX):].split("-")[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        pass
+    return True
 
 
 def _remove_font_folder(fonts: weakref.ref, owner: int) -> None:
