@@ -635,7 +635,7 @@ def cover_image(paths: Paths) -> tuple[bool, list[str]]:
     image = epub_cover_png(paths.templates, paths.styles, metadata, len(sections),
                            iso_timestamp(metadata.review_date), messages)
     warnings = [f"{metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
-                "of the title; it is drawn with a fallback glyph)" for message in messages]
+                "of the title: the cover image shows an empty box for it)" for message in messages]
     write_atomic(image_path, image)
     # After the image: a record never vouches for an image that was not written.
     write_atomic(record_path, json.dumps({"key": key, "warnings": warnings}).encode())
