@@ -10,6 +10,7 @@ EPUBCheck (Kobo's 4.2.6 too) accepts; WebP is core in EPUB 3.3 only.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 #: The image types the books take, by file name extension.
@@ -35,23 +36,52 @@ def kind_of(head: bytes) -> str | None:
     return None
 
 
-def problem_with(file: Path) -> str | None:
-    """What keeps ``file`` out of the books (to follow "the image 'NAME' "), or None."""
+def problem_with(file: Path) -> tuple[str, str] | None:
+    """What keeps ``file`` out of the books, as (code, words to follow "the image 'NAME' "), or None."""
     try:
         with open(file, "rb") as image:
             head = image.read(_SNIFFED_BYTES)
     except OSError as error:
-        return f"cannot be read ({error.strerror}); check the file's permissions"
+        return "bad-image", f"cannot be read ({error.strerror}); check the file's permissions"
     kind = kind_of(head)
     if kind is None:
         if not head:
-            return f"is an empty file: export it again as {TAKEN}"
-        return f"is not an image (it begins {head[:16]!r}): export it again as {TAKEN}"
+            return "bad-image", f"is an empty file: export it again as {TAKEN}"
+        return "bad-image", f"is not an image (it begins {head[:16]!r}): export it again as {TAKEN}"
     if kind not in SUFFIX_OF_KIND:
-        return f"is a {kind} image, which not every EPUB reading system shows: convert it to {TAKEN}"
+        return "bad-image", f"is a {kind} image, which not every EPUB reading system shows: convert it to {TAKEN}"
     suffix = file.suffix.lower()
     if KIND_OF_SUFFIX.get(suffix) != kind:
         named = f"named {suffix}" if suffix else "named without an extension"
-        return (f"is a {kind} image {named}: name it {file.stem}{SUFFIX_OF_KIND[kind]} "
+        return ("bad-image", f"is a {kind} image {named}: name it {file.stem}{SUFFIX_OF_KIND[kind]} "
                 "(EPUB reading systems go by the name)")
+    if kind == "SVG":
+        return _svg_reference(file)
+    return None
+
+
+# An SVG is a document: what it refers to (href, url(), @import, an external entity) the PDF's
+# renderer would fetch (it refuses anything outside the project) and an EPUB reading system
+# might (the EPUB carries the file as it is). Only its own fragments and data: URLs are kept.
+_SVG_REFERENCES = re.compile(
+    rb"""\bhref\s*=\s*(?:"(?P<href>[^"]*)"|'(?P<href1>[^']*)')"""
+    rb"""|url\(\s*(?:"(?P<url>[^"]*)"|'(?P<url1>[^']*)'|(?P<url2>[^)\s]*))"""
+    rb"""|@import\s+(?:"(?P<imp>[^"]*)"|'(?P<imp1>[^']*)')"""
+    rb"""|(?P<entity><!ENTITY\b[^>]*\b(?:SYSTEM|PUBLIC)\b)""", re.IGNORECASE)
+
+
+def _svg_reference(file: Path) -> tuple[str, str] | None:
+    data = file.read_bytes()
+    for match in _SVG_REFERENCES.finditer(data):
+        line = data.count(b"\n", 0, match.start()) + 1
+        if match.group("entity"):
+            return ("unsafe-url", f"declares an external entity (its line {line}): remove the entity "
+                    "declarations from its DOCTYPE")
+        target = next(value for value in match.groups() if value is not None).strip()
+        if target.startswith(b"#") or target.lower().startswith(b"data:"):
+            continue
+        shown = target.decode("utf-8", "replace")
+        return ("unsafe-url", f"refers to {shown!r} (its line {line}): an SVG image in the books must hold "
+                "all it shows, since the build fetches nothing and a reading system might; embed the "
+                "picture as a data: URL, or remove the reference")
     return None

@@ -307,7 +307,8 @@ class SectionBodyReader:
             return None
         problem = images.problem_with(resolved)
         if problem:
-            self.diagnostics.error(self.location(index), "bad-image", f"the image {path!r} {problem}")
+            code, words = problem
+            self.diagnostics.error(self.location(index), code, f"the image {path!r} {words}")
             return None
         return PurePosixPath(relative).as_posix()
 
