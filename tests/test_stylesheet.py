@@ -29,3 +29,29 @@ def test_titles_and_names_in_lists_are_never_hyphenated():
     assert any(end in hyphens for end in line_ends(
         ".toc, .step-links, .whats-new, .tools-index { hyphens: auto; }")), "the name can be hyphenated"
     assert not any(end in hyphens for end in line_ends(""))
+
+
+def test_code_is_never_hyphenated_and_still_breaks():
+    """A hyphen added inside code changes it (`mod-ule` is not the module's name): code breaks
+    where it must, without one, and the prose around it is still hyphenated."""
+    import io
+
+    import pypdfium2
+
+    from handbook_press.pagegeometry import Geometry
+    from handbook_press.paging import PrintEdition
+    from handbook_press.pdf import Typesetter
+
+    from .conftest import CONTENT, ROOT
+
+    name = "some.very.long.module.path.that.never.ends.ClassNameFactoryBuilderProviderSingleton"
+    setter = Typesetter(PrintEdition(Geometry(6.0, 9.0)), content=CONTENT, templates=ROOT / "templates",
+                        styles=ROOT / "styles")
+    html = (f'<html lang="en"><body><div class="prose"><p>{"Pneumonoultramicroscopic " * 30}and in the '
+            f"code, <code>{name}</code> and <code>{name}</code>.</p></div></body></html>")
+    pdf = setter.lay_out(html).write_pdf()
+    page = pypdfium2.PdfDocument(io.BytesIO(pdf))[0]
+    lines = page.get_textpage().get_text_range().replace("\r", "").split("\n")
+    joined = "".join(lines)
+    assert joined.count(name) == 2, lines  # whole once the line breaks are closed up
+    assert not any(name in line for line in lines), lines  # longer than a line: it did break
