@@ -54,7 +54,8 @@ def font_configuration() -> FontConfiguration:
     WeasyPrint's loads the machine's Fontconfig configuration and with it every installed
     font, which Pango then takes for any character the book's fonts lack: a machine's font
     in the book, and other bytes on another machine. Fontconfig reads FONTCONFIG_FILE when
-    the configuration is made (and only then), so it is set for that moment alone.
+    the configuration is made, so it is set for that moment only (Fontconfig may keep to it in
+    this process afterwards: every font configuration of the books is made here anyway).
 
     Its temporary folder (a copy of each font file the book loads) is removed when this
     process ends: WeasyPrint removes it only when the configuration is collected, which a
