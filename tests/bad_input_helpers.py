@@ -189,6 +189,16 @@ def bmp_scan(content: Path) -> None:
     Image.new("RGB", (8, 8), (90, 90, 90)).save(target, format="BMP")
 
 
+def low_resolution_images(content: Path) -> None:
+    from PIL import Image
+
+    folder = content / "sections" / "images"
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (600, 300), (230, 230, 230)).save(folder / "screenshot.png", format="PNG")
+    Image.new("RGB", (1000, 700), (90, 120, 150)).save(folder / "photo.jpg", format="JPEG")
+    Image.new("RGB", (1400, 700), (255, 255, 255)).save(folder / "chart.png", format="PNG")
+
+
 GENERATORS = {
     "latin1-section": latin1_section,
     "cp1252-handbook": cp1252_handbook,
@@ -201,4 +211,5 @@ GENERATORS = {
     "png-cafe-diagram": png_cafe_diagram,
     "jpeg-named-png": jpeg_named_png,
     "bmp-scan": bmp_scan,
+    "low-resolution-images": low_resolution_images,
 }

@@ -6,6 +6,9 @@ errors. Codes are stable: tests, CI and people filter on them.
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 from .diagnostics import Diagnostics
 from .model import Book
 from .numbering import spans
@@ -87,7 +90,51 @@ def check_learning_path(book: Book, diagnostics: Diagnostics) -> None:
                                   f"which does not exist{hint}")
 
 
-def check_book(book: Book, diagnostics: Diagnostics) -> None:
+#: CSS pixels to the inch: an image is laid out this size, at most as wide as the text block.
+CSS_PX_PER_INCH = 96
+
+
+def check_image_resolution(book: Book, content: Path, diagnostics: Diagnostics) -> None:
+    """A raster image prints at 96 pixels to the inch (its CSS size) unless the text block is
+    narrower, which scales it down: warn, where the section refers to it, of one that prints
+    under the printers' resolution (they refuse under 200 ppi and advise 300), so the print
+    preflight's failure is not the first word of it."""
+    from . import images
+    from .pagegeometry import Geometry
+    from .profiles import PROFILES
+
+    refused = max(profile.image_ppi[0] for profile in PROFILES.values())
+    advised = max(profile.image_ppi[1] for profile in PROFILES.values())
+    geometry = Geometry.for_book(book)
+    text_width = geometry.trim_width - geometry.inside - geometry.outside
+    seen: set[str] = set()
+    for section in book.sections:
+        for prose in section.intro + tuple(p for chapter in section.chapters for p in chapter.prose):
+            for asset in prose.assets:
+                if asset in seen:
+                    continue
+                seen.add(asset)
+                size = images.pixel_size(content / asset)
+                if size is None:  # SVG: drawn at any size
+                    continue
+                width, height = size
+                shown = min(width / CSS_PX_PER_INCH, text_width)
+                ppi = width / shown
+                if ppi >= advised:
+                    continue
+                verdict = (f"printers refuse images under {refused} ppi" if ppi < refused
+                           else f"printers advise {advised} ppi")
+                diagnostics.warning(prose.location, "image-resolution",
+                                    f"the image {asset!r} is {width} x {height} px: printed {shown:.2f} in wide "
+                                    f"(at 96 px to the inch, at most the text block's {text_width:.2f} in), that is "
+                                    f"{ppi:.0f} ppi, and {verdict}: use one at least "
+                                    f"{math.ceil(advised * text_width)} px wide (it fills the text block), "
+                                    "or an SVG")
+
+
+def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None) -> None:
     check_sections(book, diagnostics)
     check_chapter_numbers(book, diagnostics)
     check_learning_path(book, diagnostics)
+    if content is not None:
+        check_image_resolution(book, content, diagnostics)

@@ -85,3 +85,13 @@ def _svg_reference(file: Path) -> tuple[str, str] | None:
                 "all it shows, since the build fetches nothing and a reading system might; embed the "
                 "picture as a data: URL, or remove the reference")
     return None
+
+
+def pixel_size(file: Path) -> tuple[int, int] | None:
+    """A raster image's width and height in pixels (its header only); None for an SVG."""
+    if file.suffix.lower() == ".svg":
+        return None
+    from PIL import Image  # imported only for a book with raster images
+
+    with Image.open(file) as image:
+        return image.size

@@ -637,7 +637,7 @@ def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=re
     if book is None:
         raise BuildError(diagnostics)
     book = number_book(book)
-    check_book(book, diagnostics)
+    check_book(book, diagnostics, content)
     if diagnostics.errors:
         raise BuildError(diagnostics)
     return book, diagnostics
