@@ -70,3 +70,9 @@ def test_an_svg_with_an_external_entity_is_refused(tmp_path):
                                     '<svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>')
     assert problem_with(tmp_path / "d.svg") == ("unsafe-url", "declares an external entity (its line 3): remove "
                                                 "the entity declarations from its DOCTYPE")
+
+
+def test_a_damaged_raster_image_is_refused(tmp_path):
+    (tmp_path / "cut.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # the signature, and nothing after it
+    code, words = problem_with(tmp_path / "cut.png")
+    assert code == "bad-image" and words.startswith("is a damaged PNG file (") and words.endswith("): export it again")

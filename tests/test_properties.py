@@ -18,6 +18,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
+from PIL import Image
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -47,7 +48,7 @@ def folder():
     (content / "handbook.yaml").write_text(HANDBOOK, encoding="utf-8")
     for folder in (content / "images", content / "sections" / "images"):
         folder.mkdir()
-        (folder / "ok.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        Image.new("RGB", (4, 4), (10, 120, 200)).save(folder / "ok.png", format="PNG")
     try:
         yield content
     finally:

@@ -114,7 +114,10 @@ def check_image_resolution(book: Book, content: Path, diagnostics: Diagnostics) 
                 if asset in seen:
                     continue
                 seen.add(asset)
-                size = images.pixel_size(content / asset)
+                try:
+                    size = images.pixel_size(content / asset)
+                except Exception:  # noqa: BLE001 - the reader refused it already, where it is used
+                    continue
                 if size is None:  # SVG: drawn at any size
                     continue
                 width, height = size

@@ -57,6 +57,10 @@ def problem_with(file: Path) -> tuple[str, str] | None:
                 "(EPUB reading systems go by the name)")
     if kind == "SVG":
         return _svg_reference(file)
+    try:
+        pixel_size(file)
+    except Exception as error:  # noqa: BLE001 - Pillow's word for a damaged file varies
+        return "bad-image", f"is a damaged {kind} file ({error}): export it again"
     return None
 
 
@@ -88,7 +92,8 @@ def _svg_reference(file: Path) -> tuple[str, str] | None:
 
 
 def pixel_size(file: Path) -> tuple[int, int] | None:
-    """A raster image's width and height in pixels (its header only); None for an SVG."""
+    """A raster image's width and height in pixels, from its header (Pillow reads no further);
+    None for an SVG. Raises what Pillow raises for a file it cannot read."""
     if file.suffix.lower() == ".svg":
         return None
     from PIL import Image  # imported only for a book with raster images

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Iterator, Literal
 
 from .diagnostics import Location
 
@@ -147,31 +147,28 @@ class Book:
     def replace_sections(self, sections: tuple[Section, ...]) -> "Book":
         return replace(self, sections=sections)
 
+    def texts(self) -> Iterator[tuple[str, Location]]:
+        """Each text of the book (a prose block as HTML) and where it is written, in reading order."""
+        meta = self.metadata
+        for value in (meta.title, meta.subtitle, meta.about, meta.creator, meta.publisher, meta.edition_note):
+            if value:
+                yield value, meta.location
+        for step in self.learning_path:
+            yield step.text, step.location
+        for section in self.sections:
+            yield section.title, section.title_location
+            if section.description:
+                yield section.description, section.location
+            for prose in section.intro:
+                yield prose.html, prose.location
+            for chapter in section.chapters:
+                yield chapter.title, chapter.location
+                for topic in chapter.topics:
+                    yield topic.text, topic.location
+                for prose in chapter.prose:
+                    yield prose.html, prose.location
+
     def first_written(self, text: str) -> Location | None:
         """Where ``text`` is first written in the sources, as near as the model knows (a prose
         block by its first line): for messages about what the renderer made of it."""
-        meta = self.metadata
-        if any(text in value for value in (meta.title, meta.subtitle, meta.about, meta.creator, meta.publisher,
-                                           meta.edition_note) if value):
-            return meta.location
-        for step in self.learning_path:
-            if text in step.text:
-                return step.location
-        for section in self.sections:
-            if text in section.title:
-                return section.title_location
-            if section.description and text in section.description:
-                return section.location
-            for prose in section.intro:
-                if text in prose.html:
-                    return prose.location
-            for chapter in section.chapters:
-                if text in chapter.title:
-                    return chapter.location
-                for topic in chapter.topics:
-                    if text in topic.text:
-                        return topic.location
-                for prose in chapter.prose:
-                    if text in prose.html:
-                        return prose.location
-        return None
+        return next((where for written, where in self.texts() if text in written), None)
