@@ -237,7 +237,7 @@ def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
     assert calls == [1, 1], "the sections, then the contents and index beside the front matter"
     assert maps[0] == maps[1]
-    assert messages.getvalue().count(": 19 of 19 parts laid out here") == 2, messages.getvalue()
+    assert messages.getvalue().count(": 19 of 19 parts laid out here; wrote") == 2, messages.getvalue()
 
 
 def test_each_index_page_balances_its_columns_once(monkeypatch):

@@ -495,9 +495,10 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     missed = sum(records.missed for records in tried)
     if missed:
         save_records(records_path, tried)
-    _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {missed} of "
-         f"{sum(len(records.used) for records in tried)} parts laid out here, the others as the PDF task laid "
-         f"them out; wrote {display_path(page_map_path(paths, book.metadata.slug))}")
+    parts = sum(len(records.used) for records in tried)
+    others = "" if missed == parts else ", the others as the PDF task laid them out"
+    _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {missed} of {parts} parts laid "
+         f"out here{others}; wrote {display_path(page_map_path(paths, book.metadata.slug))}")
     return True
 
 
