@@ -61,20 +61,20 @@ def test_font_folders_of_killed_builds_are_removed_by_the_next(tmp_path, monkeyp
     import sys
     import tempfile
 
-    from handbook_press import pdf
+    from handbook_press import bookfonts
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(pdf, "_swept", [])
+    monkeypatch.setattr(bookfonts, "_swept", [])
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout.strip()
-    killed = tmp_path / f"{pdf.FONT_FOLDER_PREFIX}{gone}-abc123"
-    running = tmp_path / f"{pdf.FONT_FOLDER_PREFIX}{os.getppid()}-def456"
-    others = [tmp_path / "weasyprint-ghi789", tmp_path / f"{pdf.FONT_FOLDER_PREFIX}notapid-x"]
+    killed = tmp_path / f"{bookfonts.FONT_FOLDER_PREFIX}{gone}-abc123"
+    running = tmp_path / f"{bookfonts.FONT_FOLDER_PREFIX}{os.getppid()}-def456"
+    others = [tmp_path / "weasyprint-ghi789", tmp_path / f"{bookfonts.FONT_FOLDER_PREFIX}notapid-x"]
     for folder in [killed, running, *others]:
         folder.mkdir()
         (folder / "font").write_bytes(b"a copy of a font")
-    fonts = pdf.font_configuration()
+    fonts = bookfonts.font_configuration()
     mine = Path(fonts._folder)
-    assert mine.parent == tmp_path and mine.name.startswith(f"{pdf.FONT_FOLDER_PREFIX}{os.getpid()}-")
+    assert mine.parent == tmp_path and mine.name.startswith(f"{bookfonts.FONT_FOLDER_PREFIX}{os.getpid()}-")
     assert not killed.exists()
     assert running.exists() and all(folder.exists() for folder in others)

@@ -14,7 +14,7 @@ from weasyprint import CSS, HTML
 
 from handbook_press import painting, sidebyside
 from handbook_press import pdf as _installs_the_patches  # noqa: F401  (as every build does)
-from handbook_press.pdf import font_configuration
+from handbook_press.bookfonts import font_configuration
 
 STYLES = Path(__file__).resolve().parents[1] / "styles"
 CSS_TEXT = """

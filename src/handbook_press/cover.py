@@ -32,7 +32,8 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     glyph the fonts lack, say) are appended to ``warnings_out`` for the caller to report."""
     from weasyprint import CSS, HTML
 
-    from .pdf import ConfinedURLFetcher, font_configuration, weasyprint_warnings
+    from .bookfonts import font_configuration
+    from .pdf import ConfinedURLFetcher, weasyprint_warnings
 
     fetcher = ConfinedURLFetcher([templates, styles])
     fonts = font_configuration()

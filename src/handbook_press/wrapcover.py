@@ -450,7 +450,8 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
 
     from .build import source_date_epoch_set
     from .pagegeometry import inches
-    from .pdf import ConfinedURLFetcher, font_configuration, pdf_identifier, weasyprint_warnings
+    from .bookfonts import font_configuration
+    from .pdf import ConfinedURLFetcher, pdf_identifier, weasyprint_warnings
     from .timestamps import iso_timestamp, source_date_epoch
 
     profile = get_profile(profile)
