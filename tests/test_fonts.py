@@ -64,7 +64,7 @@ def test_font_folders_of_killed_builds_are_removed_by_the_next(tmp_path, monkeyp
     from handbook_press import bookfonts
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    monkeypatch.setattr(bookfonts, "_swept", [])
+    bookfonts._remove_font_folders_of_dead_processes.cache_clear()  # as in a new process
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True, check=True).stdout.strip()
     killed = tmp_path / f"{bookfonts.FONT_FOLDER_PREFIX}{gone}-abc123"

@@ -11,6 +11,7 @@ process ended by Ctrl-C or a kill never does.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import tempfile
@@ -52,14 +53,11 @@ def font_configuration() -> FontConfiguration:
 
 
 FONT_FOLDER_PREFIX = "handbook-press-fonts-"
-_swept: list[bool] = []
 
 
+@functools.cache  # once per process
 def _remove_font_folders_of_dead_processes() -> None:
-    """Once per process: the font folders of builds that were killed (their process is gone)."""
-    if _swept:
-        return
-    _swept.append(True)
+    """The font folders of builds that were killed (their process is gone)."""
     try:
         folders = list(Path(tempfile.gettempdir()).glob(f"{FONT_FOLDER_PREFIX}*-*"))
     except OSError:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .diagnostics import BuildError, Diagnostics, display_path, renderer_warning
+from .diagnostics import BuildError, Diagnostics, display_path, renderer_warning, say
 from . import hyphenation, pagemap
 from .files import write_atomic
 from .gcpolicy import laying_out_a_book
@@ -54,10 +54,6 @@ def source_date_epoch_set(epoch: int):
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
-def _say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def report_interrupts() -> None:
     """Ctrl-C ends a `doit` run with one line instead of a traceback; the process still ends
     as interrupted (status 130 in a shell), and other errors still show theirs."""
@@ -65,7 +61,7 @@ def report_interrupts() -> None:
 
     def hook(kind, value, traceback):
         if issubclass(kind, KeyboardInterrupt):
-            _say("interrupted (Ctrl-C): no file is left half-written (each is written whole, then "
+            say("interrupted (Ctrl-C): no file is left half-written (each is written whole, then "
                  "renamed); run doit again to finish the build")
         else:
             default(kind, value, traceback)
@@ -75,7 +71,7 @@ def report_interrupts() -> None:
 
 def report(diagnostics: Diagnostics | list) -> None:
     for d in diagnostics:
-        _say(str(d))
+        say(str(d))
 
 
 def load(content: Path, strict: bool = False, cache: Path | None = None,
@@ -128,7 +124,7 @@ def run_check(content: Path, build: Path, strict: bool = False, cached: bool = F
     errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
     if book is None:
         why = "errors" if errors else "warnings (strict=1)"
-        _say(f"check failed: {errors} error(s), {warnings} warning(s); fix the {why} above. "
+        say(f"check failed: {errors} error(s), {warnings} warning(s); fix the {why} above. "
              "Nothing in the build folder was changed.")
         return False
     print(renumbering_summary(book))
@@ -146,15 +142,15 @@ def _book_or_fail(paths: Paths, strict: bool, cached: bool = False) -> Book | No
 
     started = time.perf_counter()
     if cached and (book := load_cached_book(paths.build)) is not None:
-        _say(f"model of {len(book.sections)} sections, {len(book.chapters)} chapters from the check task")
+        say(f"model of {len(book.sections)} sections, {len(book.chapters)} chapters from the check task")
         return book
     book, diagnostics = load(paths.content, strict)
     if book is None:
         report(diagnostics)
-        _say("build failed: fix the errors above (run `doit check` for every message); "
+        say("build failed: fix the errors above (run `doit check` for every message); "
              "the previous outputs were kept.")
         return None
-    _say(f"parsed {len(book.sections)} sections, {len(book.chapters)} chapters "
+    say(f"parsed {len(book.sections)} sections, {len(book.chapters)} chapters "
          f"in {time.perf_counter() - started:.2f} s")
     return book
 
@@ -218,14 +214,14 @@ def _settled_layout(book: Book, profile, lay_out, recorded_count=None):
 
         known = recorded_count(edition) if recorded_count and not last else None
         if known is not None and not settles(known):
-            _say(f"{known} pages at a {geometry.inside:g} in inside margin ({profile.name}), by the last "
+            say(f"{known} pages at a {geometry.inside:g} in inside margin ({profile.name}), by the last "
                  "build's layout records: the gutter grows, that layout is skipped")
             pages = known
             continue
         result, pages = lay_out(edition, settles)
         if settles(pages):
             break
-        _say(f"{pages} pages at a {geometry.inside:g} in inside margin: {profile.name} asks for a wider gutter, "
+        say(f"{pages} pages at a {geometry.inside:g} in inside margin: {profile.name} asks for a wider gutter, "
              "laying the book out again")
     return edition, result
 
@@ -315,7 +311,7 @@ def _lay_out_missing_sections(setter, body: list[tuple[str, str]], records) -> l
 
 def _refused(paths: Paths, urls: list[str]) -> bool:
     for url in urls:
-        _say(f"{display_path(paths.content)}:1: error[unsafe-url]: the renderer was asked for {url!r}, "
+        say(f"{display_path(paths.content)}:1: error[unsafe-url]: the renderer was asked for {url!r}, "
              "which is outside the project; nothing was written")
     return bool(urls)
 
@@ -324,7 +320,7 @@ def _profile_or_fail(profile_name: str, task: str):
     from .profiles import PROFILES, get_profile
 
     if profile_name not in PROFILES:
-        _say(f"{task}: unknown print profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
+        say(f"{task}: unknown print profile {profile_name!r}; choose one of {', '.join(PROFILES)}")
         return None
     return get_profile(profile_name)
 
@@ -409,7 +405,7 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     with source_date_epoch_set(source_date_epoch(book.metadata.review_date)), laying_out_a_book():
         _, result = _settled_layout(book, profile, lay_out, recorded_count)
     for message in result.warnings:
-        _say(renderer_warning(message, book, paths.styles))
+        say(renderer_warning(message, book, paths.styles))
     if _refused(paths, result.refused_urls):
         return False
     slug = book.metadata.slug
@@ -420,7 +416,7 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     save_records(records_path, tried)
     _keep_page_map(paths, key, slug, result.page_map)
     stages = ", ".join(f"{name} {seconds:.2f} s" for name, seconds in result.stages.items())
-    _say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
+    say(f"laid out {result.reading_pages} pages ({profile.name} geometry) in "
          f"{time.perf_counter() - started:.2f} s ({stages}); wrote {display_path(paths.build / f'{slug}.pdf')}")
     return True
 
@@ -465,7 +461,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
     if kept is not None:
         slug, text = kept
         write_atomic(page_map_path(paths, slug), text)
-        _say(f"mapped {len(pagemap.from_json(text))} pages in {time.perf_counter() - started:.2f} s: the PDF "
+        say(f"mapped {len(pagemap.from_json(text))} pages in {time.perf_counter() - started:.2f} s: the PDF "
              f"task's layout of these inputs; wrote {display_path(page_map_path(paths, slug))}")
         return True
     from .paging import LayoutRecords, environment_key, save_records
@@ -497,7 +493,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
         save_records(records_path, tried)
     parts = sum(len(records.used) for records in tried)
     others = "" if missed == parts else ", the others as the PDF task laid them out"
-    _say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {missed} of {parts} parts laid "
+    say(f"mapped {len(pages)} pages in {time.perf_counter() - started:.2f} s: {missed} of {parts} parts laid "
          f"out here{others}; wrote {display_path(page_map_path(paths, book.metadata.slug))}")
     return True
 
@@ -513,7 +509,7 @@ def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
         return False
     candidate = unchecked_print_path(paths, metadata.slug)
     if not candidate.exists():
-        _say(f"{display_path(candidate)}:1: error[no-layout]: run `doit pdf` first")
+        say(f"{display_path(candidate)}:1: error[no-layout]: run `doit pdf` first")
         return False
     data = candidate.read_bytes()
     trim = inches(metadata.trim_width), inches(metadata.trim_height)
@@ -530,13 +526,13 @@ def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
     write_atomic(stem.with_name(stem.name + "-preflight.json"), report.to_json())
     if not report.passed:
         for failure in report.failures:
-            _say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[preflight]: {failure}: "
+            say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[preflight]: {failure}: "
                  f"{report.check(failure).message}")
-        _say(f"preflight FAILED for {profile_name} (report: {display_path(report_file)}); the print interior "
+        say(f"preflight FAILED for {profile_name} (report: {display_path(report_file)}); the print interior "
              "was not written: the printer would reject it")
         return False
     write_atomic(stem.with_suffix(".pdf"), data)
-    _say(f"preflight passed for {profile_name} ({display_path(report_file)}); wrote "
+    say(f"preflight passed for {profile_name} ({display_path(report_file)}); wrote "
          f"{display_path(stem.with_suffix('.pdf'))}")
     return True
 
@@ -570,7 +566,7 @@ def run_proof(paths: Paths, slug: str) -> bool:
     first_body_page = pagemap.body_start_index(pagemap.from_json(map_file.read_text())) if map_file.exists() else 0
     # The verso after the first section's opener and the recto facing it.
     write_atomic(paths.build / f"{slug}-spread.png", spread(pdf_file, first_body_page + 1))
-    _say(f"wrote {display_path(paths.build / f'{slug}-proof.png')} and {display_path(paths.build / f'{slug}-spread.png')}")
+    say(f"wrote {display_path(paths.build / f'{slug}-proof.png')} and {display_path(paths.build / f'{slug}-spread.png')}")
     return True
 
 
@@ -586,7 +582,7 @@ def run_preview(paths: Paths, section_number: str | None, cached: bool = False, 
         return False
     numbers = [str(s.number) for s in book.sections]
     if section_number not in numbers:
-        _say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
+        say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
         return False
     if watch:
         return preview.watch(paths, int(section_number), first=book)
@@ -628,7 +624,7 @@ def cover_image(paths: Paths) -> tuple[bool, list[str]]:
     loaded = read_metadata(paths.content, diagnostics)
     if loaded is None:
         report(diagnostics)
-        _say("cover: fix handbook.yaml (the errors above); the previous cover image was kept.")
+        say("cover: fix handbook.yaml (the errors above); the previous cover image was kept.")
         return False, []
     metadata, data, node, shown = loaded
     sections = section_sources(paths.content, data, node, shown, Diagnostics())  # the check task reports these
@@ -657,7 +653,7 @@ def build_cover_image(paths: Paths) -> bool:
     """The `cover` task: the cover image, kept in build/cache for the EPUB."""
     made, warnings = cover_image(paths)
     for message in warnings:
-        _say(message)
+        say(message)
     return made
 
 
@@ -675,7 +671,7 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False, c
     map_file = page_map_path(paths, book.metadata.slug)
     pages = pagemap.from_json(map_file.read_text()) if map_file.exists() else None
     if pages is None:
-        _say(f"{display_path(map_file)}:1: warning[no-page-map]: build the PDF first (`doit pdf`) so that "
+        say(f"{display_path(map_file)}:1: warning[no-page-map]: build the PDF first (`doit pdf`) so that "
              "the EPUB's page list matches the print edition; this EPUB has no page list")
     cover_file = cover_image_path(paths)
     # made by the `cover` task when doit runs: the design changes far less often than the text
@@ -686,7 +682,7 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False, c
                      pages=pages, cover_png=cover)
     target = paths.build / f"{book.metadata.slug}.epub"
     write_atomic(target, data)
-    _say(f"packed {len(book.sections)} section documents in {time.perf_counter() - started:.2f} s; "
+    say(f"packed {len(book.sections)} section documents in {time.perf_counter() - started:.2f} s; "
          f"wrote {display_path(target)}")
     return True
 
@@ -695,13 +691,13 @@ def run_import(outline: Path, content: Path, title: str | None, slug: str | None
     from .outline import import_outline
 
     if outline is None:
-        _say("import: name the outline file: doit import outline=FILE content=DIR [title=T slug=S]")
+        say("import: name the outline file: doit import outline=FILE content=DIR [title=T slug=S]")
         return False
     try:
         diagnostics = import_outline(outline, content, title=title, slug=slug)
     except BuildError as exc:
         report(exc.diagnostics)
-        _say(f"import failed: nothing was written to {display_path(content)}")
+        say(f"import failed: nothing was written to {display_path(content)}")
         return False
     report(diagnostics)
     print(f"imported {display_path(outline)} into {display_path(content)}")
@@ -714,18 +710,18 @@ def run_validate(paths: Paths, slug: str) -> bool:
 
     epub_file = paths.build / f"{slug}.epub"
     findings = validate.epubcheck(epub_file)
-    _say(f"EPUBCheck 5 and 4.2.6 (Kobo's): {len(findings)} message(s)")
+    say(f"EPUBCheck 5 and 4.2.6 (Kobo's): {len(findings)} message(s)")
     try:
         ace_findings = validate.ace(epub_file, paths.build / "ace")
-        _say(f"Ace: {len(ace_findings)} violation(s); report in {display_path(paths.build / 'ace' / 'report.html')}")
+        say(f"Ace: {len(ace_findings)} violation(s); report in {display_path(paths.build / 'ace' / 'report.html')}")
         findings += ace_findings
     except validate.AceUnavailable as reason:
-        _say(f"{display_path(epub_file)}:1: error[ace-missing]: {reason}")
+        say(f"{display_path(epub_file)}:1: error[ace-missing]: {reason}")
         return False
     for finding in findings:
-        _say(str(finding))
+        say(str(finding))
     bad = validate.failing(findings)
-    _say(f"validate {'failed' if bad else 'passed'}: {len(bad)} blocking finding(s)")
+    say(f"validate {'failed' if bad else 'passed'}: {len(bad)} blocking finding(s)")
     return not bad
 
 
@@ -743,7 +739,7 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
         return False
     version = release.release_version(version, metadata.version, root)
     if not version or not release.VERSION.match(version):
-        _say(f"release: {'invalid version ' + repr(version) if version else 'no version'}: "
+        say(f"release: {'invalid version ' + repr(version) if version else 'no version'}: "
              "run `doit release version=V` (letters, digits, . - + _), set `version:` in handbook.yaml, "
              "or tag the commit v<V>")
         return False
@@ -754,10 +750,10 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
         with source_date_epoch_set(int(epoch)) if epoch else nullcontext():
             ok = _release_into(paths, staging, version, metadata.slug, dist, previous, profile_name)
         if not ok:
-            _say(f"release {version} failed: {display_path(dist)} was left as it was")
+            say(f"release {version} failed: {display_path(dist)} was left as it was")
             return False
         release.install(staging / "assets", dist / version)
-        _say(f"released {version}: {display_path(dist / version)} (verify with `sha256sum -c SHA256SUMS` there)")
+        say(f"released {version}: {display_path(dist / version)} (verify with `sha256sum -c SHA256SUMS` there)")
         return True
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -787,7 +783,7 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
         return False
     problems = validate.failing(validate.epubcheck(work.build / f"{slug}.epub"))
     for finding in problems:
-        _say(str(finding))
+        say(str(finding))
     if problems:
         return False
     book = load_cached_book(work.build)
@@ -824,8 +820,8 @@ def run_pod(paths: Paths, slug: str, profile_name: str) -> bool:
                                    preflight_report_json=stem.with_name(stem.name + "-preflight.json"),
                                    proof_png=proof if proof.exists() else None, book=book)
     except PodError as problem:
-        _say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[pod]: {problem}")
+        say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[pod]: {problem}")
         return False
-    _say(f"wrote the {profile_name} submission package: {display_path(folder)} "
+    say(f"wrote the {profile_name} submission package: {display_path(folder)} "
          f"(start with {display_path(folder / 'submission.md')})")
     return True

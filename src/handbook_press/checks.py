@@ -105,34 +105,32 @@ def check_image_resolution(book: Book, content: Path, diagnostics: Diagnostics) 
 
     refused = max(profile.image_ppi[0] for profile in PROFILES.values())
     advised = max(profile.image_ppi[1] for profile in PROFILES.values())
-    geometry = Geometry.for_book(book)
-    text_width = geometry.trim_width - geometry.inside - geometry.outside
+    text_width = Geometry.for_book(book).text_width
     seen: set[str] = set()
-    for section in book.sections:
-        for prose in section.intro + tuple(p for chapter in section.chapters for p in chapter.prose):
-            for asset in prose.assets:
-                if asset in seen:
-                    continue
-                seen.add(asset)
-                try:
-                    size = images.pixel_size(content / asset)
-                except Exception:  # noqa: BLE001 - the reader refused it already, where it is used
-                    continue
-                if size is None:  # SVG: drawn at any size
-                    continue
-                width, height = size
-                shown = min(width / CSS_PX_PER_INCH, text_width)
-                ppi = width / shown
-                if ppi >= advised:
-                    continue
-                verdict = (f"printers refuse images under {refused} ppi" if ppi < refused
-                           else f"printers advise {advised} ppi")
-                diagnostics.warning(prose.location, "image-resolution",
-                                    f"the image {asset!r} is {width} x {height} px: printed {shown:.2f} in wide "
-                                    f"(at 96 px to the inch, at most the text block's {text_width:.2f} in), that is "
-                                    f"{ppi:.0f} ppi, and {verdict}: use one at least "
-                                    f"{math.ceil(advised * text_width)} px wide (it fills the text block), "
-                                    "or an SVG")
+    for prose in book.prose():
+        for asset in prose.assets:
+            if asset in seen:
+                continue
+            seen.add(asset)
+            try:
+                size = images.pixel_size(content / asset)
+            except Exception:  # noqa: BLE001 - the reader refused it already, where it is used
+                continue
+            if size is None:  # SVG: drawn at any size
+                continue
+            width, height = size
+            shown = min(width / CSS_PX_PER_INCH, text_width)
+            ppi = width / shown
+            if ppi >= advised:
+                continue
+            verdict = (f"printers refuse images under {refused} ppi" if ppi < refused
+                       else f"printers advise {advised} ppi")
+            diagnostics.warning(prose.location, "image-resolution",
+                                f"the image {asset!r} is {width} x {height} px: printed {shown:.2f} in wide "
+                                f"(at {CSS_PX_PER_INCH} px to the inch, at most the text block's "
+                                f"{text_width:.2f} in), that is {ppi:.0f} ppi, and {verdict}: use one at least "
+                                f"{math.ceil(advised * text_width)} px wide (it fills the text block), "
+                                "or an SVG")
 
 
 def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None) -> None:

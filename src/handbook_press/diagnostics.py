@@ -9,6 +9,7 @@ to fail.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Literal
@@ -102,9 +103,14 @@ def display_path(path: Path, root: Path | None = None) -> str:
     return path.as_posix()
 
 
+
+def say(message: str) -> None:
+    """A line for the person running the build (stderr, at once: long tasks tell their stages)."""
+    print(message, file=sys.stderr, flush=True)
+
 # WeasyPrint's words (draw/text.py) when the fonts have no glyph for a character.
-_MISSING_GLYPH = re.compile(r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.+)" \((U\+[0-9A-F]+)\)',
-                            re.S)
+_MISSING_GLYPH = re.compile(
+    r'\.notdef glyph rendered for Unicode string unsupported by fonts: "(.+)" \((U\+[0-9A-F]+)\)', re.S)
 
 
 def renderer_warning(message: str, book: "Book", styles: Path) -> str:

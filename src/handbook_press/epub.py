@@ -189,8 +189,7 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
         item.add_item(css)
         ebook.add_item(item)
         items.append(item)
-    for asset in sorted({a for s in book.sections for p in (*s.intro, *(q for c in s.chapters for q in c.prose))
-                         for a in p.assets}):
+    for asset in sorted({asset for prose in book.prose() for asset in prose.assets}):
         ebook.add_item(epub.EpubItem(uid="asset-" + asset.replace("/", "-").replace(".", "-"), file_name=asset,
                                      media_type=_media_type(asset), content=(content / asset).read_bytes()))
 

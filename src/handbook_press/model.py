@@ -147,6 +147,13 @@ class Book:
     def replace_sections(self, sections: tuple[Section, ...]) -> "Book":
         return replace(self, sections=sections)
 
+    def prose(self) -> Iterator[Prose]:
+        """Every prose block, in reading order (a section's introduction before its chapters')."""
+        for section in self.sections:
+            yield from section.intro
+            for chapter in section.chapters:
+                yield from chapter.prose
+
     def texts(self) -> Iterator[tuple[str, Location]]:
         """Each text of the book (a prose block as HTML) and where it is written, in reading order."""
         meta = self.metadata

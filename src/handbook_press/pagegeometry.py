@@ -63,6 +63,10 @@ class Geometry:
     def text_height(self) -> float:
         return self.trim_height - self.top - self.bottom
 
+    @property
+    def text_width(self) -> float:
+        return self.trim_width - self.inside - self.outside
+
     def tab_offset(self, position: int, count: int) -> float:
         """Top of the k-th (1-based) of ``count`` evenly spaced tabs, below the top margin."""
         return (position - 1) * self.text_height / count

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from . import hyphenation, pagemap
-from .diagnostics import display_path, renderer_warning
+from .diagnostics import display_path, renderer_warning, say
 from .files import write_atomic
 
 if TYPE_CHECKING:
@@ -29,12 +29,6 @@ if TYPE_CHECKING:
     from .model import Book
 
 POLL_SECONDS = 0.05  # how often a watch looks for saved files (less often if looking takes long)
-
-
-def _say(message: str) -> None:
-    import sys
-
-    print(message, file=sys.stderr, flush=True)
 
 
 class SectionPreview:
@@ -59,7 +53,7 @@ class SectionPreview:
         paths = self.paths
         numbers = [s.number for s in book.sections]
         if self.section_number not in numbers:
-            _say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
+            say(f"preview: name a section: doit preview section=N, with N from 1 to {len(numbers)}")
             return False
         started = time.perf_counter()
         section = book.sections[numbers.index(self.section_number)]
@@ -80,7 +74,7 @@ class SectionPreview:
             self._setter = PreviewSetter(content=paths.content, templates=paths.templates, styles=paths.styles)
         data, warnings = self._setter.render(html, book, section.number, first_folio)
         for message in warnings:
-            _say(renderer_warning(message, book, paths.styles))
+            say(renderer_warning(message, book, paths.styles))
         folder = paths.build / "preview"
         stem = f"section-{section.number:02d}"
         write_atomic(folder / f"{stem}.pdf", data)
@@ -92,7 +86,7 @@ class SectionPreview:
             number = stale.stem.rsplit("-", 1)[1]
             if number.isdigit() and int(number) > count:
                 stale.unlink()
-        _say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
+        say(f"previewed Section {section.number} ({count} pages) in {time.perf_counter() - started:.2f} s: "
              f"{display_path(folder / f'{stem}.pdf')} and {count} PNG page(s)")
         return True
 
@@ -198,7 +192,7 @@ class Watcher:
         book, diagnostics = self.read_book()
         if book is None:
             report(diagnostics)
-            _say("preview: fix the errors above; the last preview was kept. Watching on.")
+            say("preview: fix the errors above; the last preview was kept. Watching on.")
             return False
         return self.preview.render(book)
 
@@ -217,7 +211,7 @@ def watch(paths: Paths, section_number: int, first: Book | None = None, poll: fl
             watcher.refresh()
         else:
             watcher.read_book()  # every section read once now, so that the first save reads only its own
-        _say(f"watching {display_path(paths.content)}, {display_path(paths.styles)} and "
+        say(f"watching {display_path(paths.content)}, {display_path(paths.styles)} and "
              f"{display_path(paths.templates)}: each saved edit is previewed again; Ctrl-C stops")
         while keep_watching():
             time.sleep(max(poll, 10 * watcher.look_seconds))  # looking takes a tenth of a core at most
@@ -227,5 +221,5 @@ def watch(paths: Paths, section_number: int, first: Book | None = None, poll: fl
         pass
     finally:
         signal.signal(signal.SIGINT, interrupt)
-    _say("stopped watching")
+    say("stopped watching")
     return True

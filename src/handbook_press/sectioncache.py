@@ -111,7 +111,5 @@ def _unpickled(file: Path):
     by hand): a cache is then made again from the sources, never a reason to fail."""
     try:
         return pickle.loads(file.read_bytes())
-    except FileNotFoundError:
-        return None
-    except Exception:  # noqa: BLE001 - unpickling damaged bytes can raise almost anything
+    except Exception:  # noqa: BLE001 - missing, or damaged bytes, whose unpickling can raise almost anything
         return None
