@@ -11,12 +11,13 @@ from doit import get_var
 from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
-from handbook_press import build
+from handbook_press import build, doitprocess
 from handbook_press.sectioncache import book_cache_path, section_cache_path
 from handbook_press.taskinputs import (code_stamp_path, cover_inputs, layout_inputs, section_listing,
                                        template_files, write_code_stamp)
 
-DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2}
+DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2,
+               "reporter": doitprocess.Reporter}  # doit's output; a run that succeeded ends at once
 
 ROOT = Path(__file__).parent
 CONTENT = Path(get_var("content", "content"))
@@ -27,7 +28,7 @@ PROFILE = get_var("profile", "kdp")
 PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
 LISTING = section_listing(CONTENT, BUILD)  # handbook.yaml read once (remembered in build/cache)
 SLUG = LISTING.slug
-build.report_interrupts()  # Ctrl-C: one line, not a traceback
+doitprocess.report_interrupts()  # Ctrl-C: one line, not a traceback
 
 
 def _reported(function):

@@ -12,7 +12,6 @@ import dataclasses
 import functools
 import io
 import os
-import sys
 import time
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -52,21 +51,6 @@ def source_date_epoch_set(epoch: int):
             del os.environ["SOURCE_DATE_EPOCH"]
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
-def report_interrupts() -> None:
-    """Ctrl-C ends a `doit` run with one line instead of a traceback; the process still ends
-    as interrupted (status 130 in a shell), and other errors still show theirs."""
-    default = sys.excepthook
-
-    def hook(kind, value, traceback):
-        if issubclass(kind, KeyboardInterrupt):
-            say("interrupted (Ctrl-C): no file is left half-written (each is written whole, then "
-                 "renamed); run doit again to finish the build")
-        else:
-            default(kind, value, traceback)
-
-    sys.excepthook = hook
 
 
 def report(diagnostics: Diagnostics | list) -> None:
@@ -335,7 +319,8 @@ def _layout_inputs(paths: Paths, task: str, profile_name: str, version: str | No
     if book is None:
         return None
     return profile, book, BookHtml(paths.templates,
-                                   RenderContext(book, version, iso_timestamp(book.metadata.review_date)))
+                                   RenderContext(book, version, iso_timestamp(book.metadata.review_date)),
+                                   cache=paths.build / "cache")
 
 
 def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, profile_name: str = "kdp",
@@ -679,7 +664,7 @@ def build_epub(paths: Paths, version: str | None = None, strict: bool = False, c
         return False
     cover = cover_file.read_bytes()
     data = make_epub(book, templates=paths.templates, styles=paths.styles, content=paths.content, version=version,
-                     pages=pages, cover_png=cover)
+                     pages=pages, cover_png=cover, template_cache=paths.build / "cache")
     target = paths.build / f"{book.metadata.slug}.epub"
     write_atomic(target, data)
     say(f"packed {len(book.sections)} section documents in {time.perf_counter() - started:.2f} s; "

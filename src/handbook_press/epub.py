@@ -150,11 +150,13 @@ def _page_markers(pages: list[PrintPage]) -> dict[str, list[str]]:
 
 
 def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, version: str | None,
-               pages: list[PrintPage] | None = None, cover_png: bytes | None = None) -> bytes:
+               pages: list[PrintPage] | None = None, cover_png: bytes | None = None,
+               template_cache: Path | None = None) -> bytes:
+    """``template_cache``: a build's cache folder, where the templates are kept compiled."""
     context = RenderContext(book, version, iso_timestamp(book.metadata.review_date))
     docs = plan_documents(book)
     href = _hrefs(docs)
-    env = environment(templates)
+    env = environment(templates, template_cache)
     markers = _page_markers(pages or [])
 
     ebook = epub.EpubBook()

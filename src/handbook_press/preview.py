@@ -65,7 +65,7 @@ class SectionPreview:
         if self._environment is None:
             from .html import environment
 
-            self._environment = environment(paths.templates)
+            self._environment = environment(paths.templates, paths.build / "cache")
         html = render_section_preview(paths.templates,
                                       RenderContext(book, None, iso_timestamp(book.metadata.review_date)), section,
                                       self._environment)

@@ -1,0 +1,98 @@
+"""How a `doit` process ends: a successful run without Python's teardown, everything else as usual."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+DODO = textwrap.dedent('''
+    import atexit
+    from pathlib import Path
+
+    from handbook_press import doitprocess
+
+    DOIT_CONFIG = {"reporter": doitprocess.Reporter, "verbosity": 2}
+    HERE = Path(__file__).parent
+
+
+    class FreedAtTeardown:
+        """Kept by this module: Python frees it only when it tears the interpreter down."""
+
+        def __del__(self):
+            (HERE / "torn-down").write_text("")
+
+
+    KEPT = FreedAtTeardown()
+    atexit.register(lambda: (HERE / "exit-function-ran").write_text(""))
+
+
+    def task_talk():
+        def talk():
+            for i in range(20000):  # more than any pipe buffer: it must all be flushed
+                print(f"line {i}")
+            return True
+        return {"actions": [talk]}
+
+
+    def task_skip():
+        return {"actions": [lambda: True], "uptodate": [True]}  # doit reports it up to date ("-- skip")
+
+
+    def task_fail():
+        return {"actions": [lambda: False]}
+''')
+
+
+def _doit(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    (folder / "dodo.py").write_text(DODO)
+    buffered = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    return subprocess.run([sys.executable, "-m", "doit", "-f", str(folder / "dodo.py"), "--db-file",
+                           str(folder / ".doit.db"), *args], cwd=folder, capture_output=True, text=True,
+                          env=buffered, timeout=120)
+
+
+def test_a_successful_run_ends_without_teardown_after_the_exit_functions(tmp_path):
+    result = _doit(tmp_path, "talk", "skip")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()  # the last written after the last action: flushed by no task
+    assert lines[0] == ".  talk" and lines[-2] == "line 19999" and lines[-1] == "-- skip" and len(lines) == 20002
+    assert (tmp_path / "exit-function-ran").exists()
+    assert not (tmp_path / "torn-down").exists()
+
+
+def test_a_failed_run_ends_as_usual_with_its_status(tmp_path):
+    result = _doit(tmp_path, "fail")
+    assert result.returncode == 1
+    assert (tmp_path / "exit-function-ran").exists()
+    assert (tmp_path / "torn-down").exists()  # the teardown the successful run skips
+
+
+def test_doit_inside_another_program_leaves_its_end_to_it(tmp_path):
+    (tmp_path / "dodo.py").write_text(DODO)
+    program = textwrap.dedent(f'''
+        import runpy, sys, types
+        from doit.cmd_base import ModuleTaskLoader
+        from doit.doit_cmd import DoitMain
+        dodo = types.ModuleType("dodo")
+        dodo.__file__ = {str(tmp_path / "dodo.py")!r}
+        exec(compile(open(dodo.__file__).read(), dodo.__file__, "exec"), dodo.__dict__)
+        sys.modules["dodo"] = dodo
+        assert DoitMain(ModuleTaskLoader(dodo)).run(["--db-file", {str(tmp_path / ".doit.db")!r}, "talk"]) == 0
+        print("the program goes on")
+        sys.exit(7)
+    ''')
+    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 7, result.stderr
+    assert result.stdout.endswith("the program goes on\n")
+    assert (tmp_path / "torn-down").exists()
+
+
+def test_an_interrupt_after_the_run_still_ends_the_process_as_interrupted():
+    program = ("import atexit; from handbook_press import doitprocess; doitprocess.report_interrupts(); "
+               "atexit.register(doitprocess._end_without_teardown); raise KeyboardInterrupt")
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == -signal.SIGINT
+    assert result.stderr.startswith("interrupted (Ctrl-C)") and "Traceback" not in result.stderr
