@@ -17,7 +17,8 @@ from handbook_press.taskinputs import (code_stamp_path, cover_inputs, layout_inp
                                        template_files, write_code_stamp)
 
 DOIT_CONFIG = {"default_tasks": ["check", "pdf", "print", "epub"], "verbosity": 2,
-               "reporter": doitprocess.Reporter}  # doit's output; a run that succeeded ends at once
+               "reporter": doitprocess.Reporter,  # doit's output; a run that succeeded ends at once
+               "check_file_uptodate": doitprocess.DigestChecker}  # each file hashed once a run
 
 ROOT = Path(__file__).parent
 CONTENT = Path(get_var("content", "content"))

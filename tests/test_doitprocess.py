@@ -96,3 +96,75 @@ def test_an_interrupt_after_the_run_still_ends_the_process_as_interrupted():
     result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
     assert result.returncode == -signal.SIGINT
     assert result.stderr.startswith("interrupted (Ctrl-C)") and "Traceback" not in result.stderr
+
+
+# --- doit's file check: digests worked out once per process -----------------------------
+
+CHECKED = textwrap.dedent('''
+    from pathlib import Path
+
+    from handbook_press import doitprocess
+
+    DOIT_CONFIG = {"reporter": doitprocess.Reporter, "check_file_uptodate": doitprocess.DigestChecker,
+                   "verbosity": 2}
+
+
+    def task_copy():
+        return {"actions": ["cp data.txt copy.txt"], "file_dep": ["data.txt"], "targets": ["copy.txt"]}
+''')
+
+
+def test_doit_runs_a_task_again_when_its_file_changed_not_when_it_was_touched(tmp_path):
+    (tmp_path / "dodo.py").write_text(CHECKED)
+    data = tmp_path / "data.txt"
+    data.write_text("first")
+
+    def run() -> str:
+        result = subprocess.run([sys.executable, "-m", "doit", "-f", str(tmp_path / "dodo.py"), "--db-file",
+                                 str(tmp_path / ".doit.db")], cwd=tmp_path, capture_output=True, text=True,
+                                timeout=120)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip()
+
+    assert run() == ".  copy"
+    assert run() == "-- copy"
+    os.utime(data, (1_000_000_000, 1_000_000_000))  # another time, the same bytes
+    assert run() == "-- copy"
+    data.write_text("other")  # the same size, other bytes
+    os.utime(data, (1_000_000_100, 1_000_000_100))
+    assert run() == ".  copy" and (tmp_path / "copy.txt").read_text() == "other"
+    data.write_text("longer text")
+    assert run() == ".  copy"
+
+
+def test_each_file_is_hashed_once_a_process_for_doit_and_the_keys(tmp_path, monkeypatch):
+    import hashlib
+
+    from handbook_press import doitprocess, filedigests, taskinputs
+
+    monkeypatch.setattr(filedigests, "_known", {})
+    hashed = []
+    real = hashlib.file_digest
+
+    def counting(file, digest):
+        hashed.append(file.name)
+        return real(file, digest)
+
+    monkeypatch.setattr(hashlib, "file_digest", counting)
+    files = [tmp_path / name for name in ("a.ttf", "b.css")]
+    for path in files:
+        path.write_bytes(path.name.encode() * 1000)
+
+    checker = doitprocess.DigestChecker()
+    states = [checker.get_state(str(path), None) for path in files]
+    key = taskinputs.inputs_digest(files, "setting")
+    assert taskinputs.inputs_digest(files, "setting") == key
+    assert [state[2] for state in states] == [hashlib.sha256(p.read_bytes()).hexdigest() for p in files]
+    assert sorted(hashed) == sorted(str(p) for p in files)
+
+    # A task's output is written whole and renamed: another file, hashed again.
+    replacement = tmp_path / "new.css"
+    replacement.write_bytes(b"changed")
+    replacement.replace(files[1])
+    assert taskinputs.inputs_digest(files, "setting") != key
+    assert hashed.count(str(files[1])) == 2 and hashed.count(str(files[0])) == 1

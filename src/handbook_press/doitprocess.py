@@ -1,13 +1,17 @@
-"""How a `doit` process of the books ends: Ctrl-C in one line, success without the teardown.
+"""The books' `doit` process besides its tasks: how it checks files, how it ends.
 
-Python's normal exit frees every object and module one by one: after a build that is the
-laid-out book, WeasyPrint's and Pango's state, the fonts. That is 0.2-0.3 s of a cold build at
-x1 and 30 ms of a `doit` with nothing to do (BENCHMARKS.md), spent after the work is done, while
-the person waits for the prompt. Nothing is written then: the tasks write each file whole and
-rename it, doit has closed its database before it reports the run complete. So a run whose every
-task succeeded ends like mypy's (its `util.hard_exit`): the exit functions are run (the fonts'
-temporary folder is removed, logging flushed), the output streams flushed, then `os._exit(0)`.
-A run with a failure, an interrupt or an uncaught exception ends the usual way, with its status.
+doit checks the files each task depends on as it always does, with each file's digest worked
+out once per process (`filedigests`). Ctrl-C ends a run with one line instead of a traceback.
+
+A run whose every task succeeded ends without Python's teardown. Python's normal exit frees
+every object and module one by one: after a build that is the laid-out book, WeasyPrint's and
+Pango's state, the fonts; 0.2-0.3 s of a cold build at x1 and 30 ms of a `doit` with nothing to
+do, spent after the work is done while the person waits for the prompt. Nothing is written then:
+the tasks write each file whole and rename it, and doit has closed its database before it reports
+the run complete. So such a run ends like mypy's (its `util.hard_exit`): the exit functions run
+(the fonts' temporary folder is removed, logging flushed), the output streams are flushed, then
+`os._exit(0)`. A run with a failure, an interrupt or an uncaught exception ends the usual way,
+with its status.
 """
 
 from __future__ import annotations
@@ -16,9 +20,11 @@ import atexit
 import os
 import sys
 
+from doit.dependency import MD5Checker
 from doit.reporter import ConsoleReporter
 
 from .diagnostics import say
+from .filedigests import sha256_of
 
 
 def report_interrupts() -> None:
@@ -85,3 +91,22 @@ def _end_without_teardown() -> None:
         except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
             pass
     os._exit(0)
+
+
+class DigestChecker(MD5Checker):
+    """doit's default file check (the same time, the file is unchanged; another size, it
+    changed; else compare digests), with `filedigests.sha256_of` for the digests (doit's `check_file_uptodate`)."""
+
+    def check_modified(self, file_path, file_stat, state):
+        timestamp, size, digest = state
+        if file_stat.st_mtime == timestamp:
+            return False
+        if file_stat.st_size != size:
+            return True
+        return digest != sha256_of(file_path)
+
+    def get_state(self, dep, current_state):
+        timestamp = os.path.getmtime(dep)
+        if current_state and current_state[0] == timestamp:
+            return None  # recorded at this time already: unchanged
+        return timestamp, os.path.getsize(dep), sha256_of(dep)

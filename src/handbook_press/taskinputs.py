@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .files import write_atomic
+from .filedigests import sha256_of
 from .sectioncache import book_cache_path
 
 METADATA_FILE = "handbook.yaml"
@@ -95,7 +96,7 @@ def template_files(templates: Path, name: str) -> list[Path]:
 
 
 def inputs_digest(files: list[Path], *settings: str) -> str:
-    """A digest of ``files`` (names and bytes; a missing file counts as empty) and ``settings``:
+    """A digest of ``files`` (names and contents' digests; a missing file counts as empty) and ``settings``:
     the key under which a task's output made ahead by another task is kept (`cover.epub_cover_key`,
     `layout_key`)."""
     digest = hashlib.sha256()
@@ -103,7 +104,7 @@ def inputs_digest(files: list[Path], *settings: str) -> str:
         digest.update(setting.encode("utf-8") + b"\0")
     for path in files:
         path = Path(path)
-        digest.update(b"\0" + path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b""))
+        digest.update(b"\0" + path.name.encode() + b"\0" + (sha256_of(path).encode() if path.is_file() else b""))
     return digest.hexdigest()
 
 
