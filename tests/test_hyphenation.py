@@ -75,3 +75,15 @@ def test_the_preview_takes_the_kept_dictionary(built_books, fresh_pyphen, monkey
     monkeypatch.setattr(pyphen.HyphDict, "__init__", no_parsing)
     with contextlib.redirect_stderr(io.StringIO()):
         assert run_preview(project_paths(CONTENT, built_books[0].parent), "5")
+
+
+def test_a_process_that_parsed_it_for_one_build_keeps_it_for_another(tmp_path, fresh_pyphen, monkeypatch):
+    parsed = _counting_parses(monkeypatch)
+    hyphenation.preload("en", tmp_path / "one")
+    hyphenation.preload("en", tmp_path / "another")
+    assert len(parsed) == 1
+    for folder in ("one", "another"):
+        assert hyphenation.cache_path(tmp_path / folder, pyphen.language_fallback("en")).is_file()
+    monkeypatch.setattr(pyphen, "hdcache", {})  # a later process, building into the other folder
+    hyphenation.preload("en", tmp_path / "another")
+    assert len(parsed) == 1

@@ -35,19 +35,22 @@ def preload(language: str, cache_folder: Path) -> None:
     if fallback is None:
         return
     dictionary_file = pyphen.LANGUAGES[fallback]
-    if dictionary_file in pyphen.hdcache:
+    kept_file = cache_path(cache_folder, fallback)
+    dictionary = pyphen.hdcache.get(dictionary_file)
+    if dictionary is not None and kept_file.exists():
         return
     key = hashlib.sha256(f"{CACHE_FORMAT} {pyphen.__version__}\0".encode() + dictionary_file.read_bytes()).hexdigest()
-    kept_file = cache_path(cache_folder, fallback)
-    try:
-        kept = pickle.loads(kept_file.read_bytes())
-        if kept["key"] == key and isinstance(kept["dictionary"], pyphen.HyphDict):
-            pyphen.hdcache[dictionary_file] = kept["dictionary"]
-            return
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, KeyError, TypeError, ValueError):
-        pass  # none kept, or not readable: parse it again
-    dictionary = pyphen.HyphDict(dictionary_file)
-    pyphen.hdcache[dictionary_file] = dictionary
+    if dictionary is None:
+        try:
+            kept = pickle.loads(kept_file.read_bytes())
+            if kept["key"] == key and isinstance(kept["dictionary"], pyphen.HyphDict):
+                pyphen.hdcache[dictionary_file] = kept["dictionary"]
+                return
+        except Exception:  # none kept, or not readable (unpickling raises many kinds): parse it again
+            pass
+        dictionary = pyphen.HyphDict(dictionary_file)
+        pyphen.hdcache[dictionary_file] = dictionary
+    # else parsed by this process for another build folder (a release's staging, a test): kept here too
     try:
         write_atomic(kept_file, pickle.dumps({"key": key, "dictionary": dictionary}, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError:  # a read-only build folder: parse it again next time
