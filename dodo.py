@@ -11,7 +11,7 @@ from doit import get_var
 from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
-from handbook_press import build, doitprocess
+from handbook_press import build, doitprocess, ffideclarations
 from handbook_press.sectioncache import book_cache_path, section_cache_path
 from handbook_press.taskinputs import (code_stamp_path, cover_inputs, layout_inputs, section_listing,
                                        template_files, write_code_stamp)
@@ -30,6 +30,7 @@ PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", 
 LISTING = section_listing(CONTENT, BUILD)  # handbook.yaml read once (remembered in build/cache)
 SLUG = LISTING.slug
 doitprocess.report_interrupts()  # Ctrl-C: one line, not a traceback
+ffideclarations.keep_in(BUILD / "cache")  # WeasyPrint's C declarations parsed once, not in every task
 
 
 def _reported(function):

@@ -12,9 +12,10 @@ The flow of data, one module per stage:
     build     -> the functions the doit tasks call
 """
 
-from . import lazyfonttools, nativelibs
+from . import ffideclarations, lazyfonttools, nativelibs
 
 __version__ = "0.1.0"
 
 nativelibs.install()  # before anything imports WeasyPrint: its libraries found with one look
 lazyfonttools.install()  # and fontTools' subsetter and instancer imported only if it uses them
+ffideclarations.install()  # and its C declarations parsed once (kept where `keep_in` says)

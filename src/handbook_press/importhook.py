@@ -1,4 +1,4 @@
-"""A module's code run, the first time it is imported, inside a context manager.
+"""A module's code run, the first time it is imported, inside a context manager (or several).
 
 The patches to WeasyPrint's imports (`nativelibs`, `lazyfonttools`) change the
 setting one of its modules runs in, and only while it runs: a meta path finder
@@ -9,6 +9,7 @@ imported; every `doit` run imports this package.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.machinery
 import sys
 from collections.abc import Callable
@@ -25,14 +26,19 @@ class WhileImporting:
     def find_spec(self, name, path, target=None):
         if name != self.module:
             return None
-        self.uninstall()
+        # Every patch to this module's setting, in the order they were installed.
+        hooks = [hook for hook in reversed(sys.meta_path) if isinstance(hook, WhileImporting) and hook.module == name]
+        for hook in hooks:
+            hook.uninstall()
         spec = importlib.machinery.PathFinder.find_spec(name, path, target)
         if spec is None or not hasattr(spec.loader, "exec_module"):
             return spec
         run_module = spec.loader.exec_module
 
         def exec_module(module):
-            with self.setting():
+            with contextlib.ExitStack() as settings:
+                for hook in hooks:
+                    settings.enter_context(hook.setting())
                 run_module(module)
 
         spec.loader.exec_module = exec_module  # this module's own loader
