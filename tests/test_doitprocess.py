@@ -7,6 +7,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from handbook_press.doitprocess import DigestChecker
+
 DODO = textwrap.dedent('''
     import atexit
     from pathlib import Path
@@ -155,7 +157,7 @@ def test_each_file_is_hashed_once_a_process_for_doit_and_the_keys(tmp_path, monk
     for path in files:
         path.write_bytes(path.name.encode() * 1000)
 
-    checker = doitprocess.DigestChecker()
+    checker = DigestChecker()
     states = [checker.get_state(str(path), None) for path in files]
     key = taskinputs.inputs_digest(files, "setting")
     assert taskinputs.inputs_digest(files, "setting") == key
@@ -168,3 +170,38 @@ def test_each_file_is_hashed_once_a_process_for_doit_and_the_keys(tmp_path, monk
     replacement.replace(files[1])
     assert taskinputs.inputs_digest(files, "setting") != key
     assert hashed.count(str(files[1])) == 2 and hashed.count(str(files[0])) == 1
+
+
+def test_the_keys_of_a_layout_hash_each_file_once_a_process(tmp_path, monkeypatch):
+    """The PDF task's keys (the page map's, the layout records', the cover's) and doit's check
+    read the same fonts, styles and code: each is hashed once."""
+    import builtins
+    import collections
+    import io
+
+    from handbook_press import cover, filedigests, paging, taskinputs
+    from handbook_press.pagegeometry import Geometry
+
+    from .conftest import CONTENT, ROOT
+
+    monkeypatch.setattr(filedigests, "_known", {})
+    opened = collections.Counter()
+    real_open = io.open
+
+    def counting_open(file, *args, **kwargs):
+        opened.update([str(file)])
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(io, "open", counting_open)  # Path.read_bytes and friends
+    monkeypatch.setattr(builtins, "open", counting_open)
+
+    templates, styles = ROOT / "templates", ROOT / "styles"
+    taskinputs.layout_key(CONTENT, tmp_path, templates, styles, "kdp", None, False, False)
+    paging.environment_key(paging.PrintEdition(Geometry(6.0, 9.0)), styles=styles, content=CONTENT)
+    cover.epub_cover_key(CONTENT, templates, styles)
+    checker = DigestChecker()
+    for path in taskinputs.cover_inputs(CONTENT, templates, styles):
+        checker.get_state(str(path), None)
+    monkeypatch.undo()
+    fonts = {name: count for name, count in opened.items() if name.endswith((".ttf", ".otf"))}
+    assert len(fonts) >= 4 and set(fonts.values()) == {1}, fonts

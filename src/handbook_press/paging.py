@@ -29,6 +29,7 @@ from importlib.metadata import version as installed_version
 from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
+from .filedigests import sha256_of
 from .files import write_atomic
 from .html import BOOK_PARTS, BookHtml
 from .model import Book
@@ -195,7 +196,7 @@ def environment_key(edition: PrintEdition, *, styles: Path, content: Path) -> st
     # Images and other files the text embeds; the text itself is in the parts' HTML.
     files += sorted(p for p in Path(content).rglob("*") if p.is_file() and p.suffix not in (".md", ".yaml"))
     return _digest(f"format {RECORDS_FORMAT}", installed_version("weasyprint"), edition_css(edition),
-                   *(item for f in files for item in (f.name, f.read_bytes())))
+                   *(item for f in files for item in (f.name, sha256_of(f))))
 
 
 class LayoutRecords:

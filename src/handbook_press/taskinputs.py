@@ -157,7 +157,7 @@ def write_code_stamp(code: list[str], target: Path) -> bool:
     Rewritten only when the code changed, so a checkout that touches files re-runs nothing."""
     digest = hashlib.sha256()
     for name in sorted(code):
-        digest.update(Path(name).name.encode("utf-8") + b"\0" + Path(name).read_bytes() + b"\0")
+        digest.update(Path(name).name.encode("utf-8") + b"\0" + sha256_of(name).encode() + b"\0")
     text = digest.hexdigest() + "\n"
     target = Path(target)
     if not target.exists() or target.read_text(encoding="utf-8") != text:
