@@ -44,6 +44,21 @@ DODO = textwrap.dedent('''
 
     def task_fail():
         return {"actions": [lambda: False]}
+
+
+    def task_leave_cycles():
+        def leave():
+            # A structure alive till the task's end, then garbage only a full collection frees
+            # (its parts refer to it), as a laid-out book is.
+            book = [[] for _ in range(50000)]
+            for page in book:
+                page.append(book)
+        return {"actions": [leave]}
+
+
+    def task_count_frozen():
+        import gc
+        return {"actions": [lambda: print(f"frozen {gc.get_freeze_count()}") or True], "task_dep": ["leave_cycles"]}
 ''')
 
 
@@ -64,6 +79,13 @@ def test_a_successful_run_ends_without_teardown_after_the_exit_functions(tmp_pat
     assert not (tmp_path / "torn-down").exists()
 
 
+def test_what_a_task_leaves_is_left_to_the_end_not_collected_by_the_next(tmp_path):
+    result = _doit(tmp_path, "count_frozen")
+    assert result.returncode == 0, result.stderr
+    frozen = int(result.stdout.split("frozen ")[1].split()[0])
+    assert frozen >= 50000  # the cycles: no later full collection visits them
+
+
 def test_a_failed_run_ends_as_usual_with_its_status(tmp_path):
     result = _doit(tmp_path, "fail")
     assert result.returncode == 1
@@ -82,6 +104,8 @@ def test_doit_inside_another_program_leaves_its_end_to_it(tmp_path):
         exec(compile(open(dodo.__file__).read(), dodo.__file__, "exec"), dodo.__dict__)
         sys.modules["dodo"] = dodo
         assert DoitMain(ModuleTaskLoader(dodo)).run(["--db-file", {str(tmp_path / ".doit.db")!r}, "talk"]) == 0
+        import gc
+        assert gc.get_freeze_count() == 0  # its memory stays its own to collect
         print("the program goes on")
         sys.exit(7)
     ''')

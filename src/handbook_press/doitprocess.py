@@ -17,6 +17,7 @@ with its status.
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import sys
 
@@ -47,13 +48,25 @@ class Reporter(ConsoleReporter):
 
     doit's status is 0 exactly when no task failed (`add_failure`, also for failures it does not
     print) and the run was not aborted (`runtime_error`); `complete_run` is the last thing doit
-    does, after closing its database."""
+    does, after closing its database.
+
+    What a task leaves in memory is left to the process's end too (`gc.freeze` after each task):
+    the PDF task leaves the laid-out book's cycles, and the garbage collector's next full pass,
+    in whichever task came next, visited and freed them all (0.7 s of the EPUB's 1.1 s in a cold
+    x10 build, counted with `gc.callbacks`). Their memory is not used again in this process; the
+    later tasks need far less than the layout took."""
 
     desc = "console output (doit's), ending a successful run without Python's teardown"
 
     def __init__(self, outstream, options):
         super().__init__(outstream, options)
         self.failed = False
+        self.ends_with_the_run = _doit_is_the_program()
+
+    def add_success(self, task):
+        super().add_success(task)
+        if self.ends_with_the_run:
+            gc.freeze()
 
     def add_failure(self, task, fail):
         self.failed = True
@@ -65,7 +78,7 @@ class Reporter(ConsoleReporter):
 
     def complete_run(self):
         super().complete_run()
-        if not self.failed and _doit_is_the_program():
+        if not self.failed and self.ends_with_the_run:
             atexit.register(_end_without_teardown)
 
 
