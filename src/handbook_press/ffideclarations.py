@@ -21,8 +21,8 @@ from pathlib import Path
 
 from .files import write_atomic
 from .importhook import WhileImporting
+from .nativelibs import FFI_MODULE  # WeasyPrint's module that declares and opens the libraries
 
-FFI_MODULE = "weasyprint.text.ffi"  # the module that declares and opens the libraries
 CACHE_FORMAT = 1
 _folder: Path | None = None
 
