@@ -240,7 +240,7 @@ def test_the_page_map_lays_sections_out_on_two_cores(tmp_path, monkeypatch):
     assert messages.getvalue().count(": 19 of 19 parts laid out here; wrote") == 2, messages.getvalue()
 
 
-def test_each_index_page_balances_its_columns_once(monkeypatch):
+def test_each_index_page_balances_its_columns_once(monkeypatch, tmp_path):
     """WeasyPrint lays balanced columns out again, balancing included, to make room for a
     margin, padding or border below them: the index (the book's last element) has none."""
     import weasyprint.layout.block as block
@@ -248,7 +248,7 @@ def test_each_index_page_balances_its_columns_once(monkeypatch):
     from handbook_press.build import Paths, _layout_inputs
     from handbook_press.pdf import Typesetter
 
-    paths = Paths(content=CONTENT, build=ROOT / "build-unused", templates=ROOT / "templates", styles=ROOT / "styles")
+    paths = Paths(content=CONTENT, build=tmp_path / "build", templates=ROOT / "templates", styles=ROOT / "styles")
     _, book, book_html = _layout_inputs(paths, "pdf", "kdp", None, False, False)
     setter = Typesetter(PrintEdition(Geometry.for_book(book)), content=CONTENT, templates=paths.templates,
                         styles=paths.styles)

@@ -1,9 +1,9 @@
 """WeasyPrint's C declarations parsed once and kept in build/cache.
 
 WeasyPrint declares what it calls of Pango, HarfBuzz, fontconfig and GLib in one `cdef` of 450
-lines, which cffi parses with pycparser each time WeasyPrint is imported: 35 ms, and 30 ms more to
-build pycparser's lexer, in every process that lays the book out or draws it (the PDF task, the
-page map, the preview, the cover image). While WeasyPrint's ffi module runs, `FFI.cdef` takes the
+lines, which cffi parses with pycparser each time WeasyPrint is imported: 20 ms of that module's
+36 ms (`python -X importtime`), in every process that lays the book out or draws it (the PDF
+task, the page map, the preview, the cover image). While WeasyPrint's ffi module runs, `FFI.cdef` takes the
 parser's result from the build's cache when a process has parsed the same source with the same
 cffi and Python (1 ms to unpickle), else parses it and keeps it there. The FFI object is cffi's
 own, in the state its parser would leave (tested: every declaration the same, the books the same
@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .files import write_atomic
-from .importhook import WhileImporting
+from .importhook import WhileImporting, replaced
 from .nativelibs import FFI_MODULE  # WeasyPrint's module that declares and opens the libraries
 
 CACHE_FORMAT = 1
@@ -52,7 +52,12 @@ def declarations_kept() -> Iterator[None]:
         return
     import cffi
 
-    stock = cffi.FFI.cdef
+    with replaced(cffi.FFI, "cdef", lambda stock: _keeping_cdef(stock, folder)):
+        yield
+
+
+def _keeping_cdef(stock, folder: Path):
+    """`FFI.cdef` taking the parser's state kept in ``folder``, or parsing and keeping it there."""
 
     def cdef(ffi, csource, override=False, packed=False, pack=None):
         if override or packed or pack is not None or ffi._cdefsources or not isinstance(csource, str):
@@ -78,11 +83,7 @@ def declarations_kept() -> Iterator[None]:
             pass
         return None
 
-    cffi.FFI.cdef = cdef
-    try:
-        yield
-    finally:
-        cffi.FFI.cdef = stock
+    return cdef
 
 
 # WeasyPrint's ffi module runs inside ``declarations_kept`` when it is first imported.

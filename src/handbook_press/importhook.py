@@ -1,7 +1,7 @@
 """A module's code run, the first time it is imported, inside a context manager (or several).
 
-The patches to WeasyPrint's imports (`nativelibs`, `lazyfonttools`) change the
-setting one of its modules runs in, and only while it runs: a meta path finder
+The patches to WeasyPrint's imports (`nativelibs`, `ffideclarations`,
+`lazyfonttools`) change the setting one of its modules runs in, and only while it runs: a meta path finder
 (importlib.abc would cost an import) wraps that module's loader once, then
 leaves ``sys.meta_path``. Installing one costs nothing until the module is
 imported; every `doit` run imports this package.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import importlib.machinery
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 
 
@@ -52,3 +52,14 @@ class WhileImporting:
     def uninstall(self) -> None:
         if self in sys.meta_path:
             sys.meta_path.remove(self)
+
+
+@contextlib.contextmanager
+def replaced(owner: object, name: str, replacement: Callable[[Callable], Callable]) -> Iterator[None]:
+    """``owner.name`` is ``replacement(stock)`` inside the block, the stock one again after."""
+    stock = getattr(owner, name)
+    setattr(owner, name, replacement(stock))
+    try:
+        yield
+    finally:
+        setattr(owner, name, stock)

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .importhook import WhileImporting
+from .importhook import WhileImporting, replaced
 
 FFI_MODULE = "weasyprint.text.ffi"  # the module that opens the libraries
 # ctypes.util's own table: the ABI tag ldconfig prints for this machine's libraries.
@@ -68,12 +68,9 @@ def libraries_from_linker_cache() -> Iterator[None]:
     if listing is None:
         yield
         return
-    stock = ctypes.util.find_library
-    ctypes.util.find_library = finder_from_listing(listing, stock if os.environ.get("LD_LIBRARY_PATH") else None)
-    try:
+    with replaced(ctypes.util, "find_library",
+                  lambda stock: finder_from_listing(listing, stock if os.environ.get("LD_LIBRARY_PATH") else None)):
         yield
-    finally:
-        ctypes.util.find_library = stock
 
 
 # WeasyPrint's ffi module runs inside ``libraries_from_linker_cache`` when it is first imported.
