@@ -8,12 +8,22 @@ parser's result from the build's cache when a process has parsed the same source
 cffi and Python (1 ms to unpickle), else parses it and keeps it there. The FFI object is cffi's
 own, in the state its parser would leave (tested: every declaration the same, the books the same
 bytes). Without a folder to keep it in (`keep_in`, which dodo.py calls), nothing changes.
+
+The C types WeasyPrint names later (`ffi.new("PangoRectangle *")`, `hb_codepoint_t[26]` for a
+subset font) are parsed by pycparser too, each one's first time in a process, with a typedef line
+for every type declared before it: 2–3 ms each, 17 types in a preview (40 ms), 8 in the PDF task's
+main process and more in its children. Their parsed types are kept in the same file, the
+declarations' own objects shared (a struct's type is compared by identity), and an array of a
+simple type with a decimal length is built from its item's type as cffi's parser builds it.
 """
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
+import io
 import pickle
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +33,7 @@ from .files import write_atomic
 from .importhook import WhileImporting, replaced
 from .nativelibs import FFI_MODULE  # WeasyPrint's module that declares and opens the libraries
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 _folder: Path | None = None
 
 
@@ -71,19 +81,68 @@ def _keeping_cdef(stock, folder: Path):
                     ffi._cdef_version = object()
                     vars(ffi._parser).update(kept["parser"])
                     ffi._cdefsources.append(csource)
+                _remember_types(ffi._parser, kept["types"], path, key)
                 return None
         except Exception:  # none kept, or not readable (unpickling raises many kinds): parse it
             pass
         stock(ffi, csource)
-        # pycparser's syntax tree nodes of the structs serve only further cdefs: not kept.
-        parser = {name: value for name, value in vars(ffi._parser).items() if name != "_structnode2type"}
-        try:
-            write_atomic(path, pickle.dumps({"key": key, "parser": parser}, protocol=pickle.HIGHEST_PROTOCOL))
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):  # kept next time, or never
-            pass
+        types: dict = {}
+        _keep(path, key, ffi._parser, types)
+        _remember_types(ffi._parser, types, path, key)
         return None
 
     return cdef
+
+
+def _keep(path: Path, key: str, parser, types: dict) -> None:
+    # pycparser's syntax tree nodes of the structs serve only further cdefs: not kept. One pickle
+    # for the declarations and the types keeps the objects they share shared.
+    state = {name: value for name, value in vars(parser).items()
+             if name not in ("_structnode2type", "parse_type_and_quals")}
+    kept = io.BytesIO()
+    try:
+        _DeclarationsPickler(kept, protocol=pickle.HIGHEST_PROTOCOL).dump(
+            {"key": key, "parser": state, "types": types})
+        write_atomic(path, kept.getvalue())
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):  # kept next time, or never
+        pass
+
+
+class _DeclarationsPickler(pickle.Pickler):
+    """Structs kept as declared: cffi marks one `completed` once it has built its C type in this
+    process, and a struct unpickled so marked would stay opaque in the next."""
+
+    def reducer_override(self, obj):
+        from cffi import model
+
+        if isinstance(obj, model.StructOrUnion) and "completed" in vars(obj):
+            state = {name: value for name, value in vars(obj).items() if name != "completed"}
+            return copyreg.__newobj__, (type(obj),), state
+        return NotImplemented
+
+
+# "hb_codepoint_t[26]", "char *[3]": an item type with no brackets or parentheses, a decimal length.
+_SIMPLE_ARRAY = re.compile(r"([\w\s*]*[\w*])\s*\[(0|[1-9][0-9]*)\]")
+
+
+def _remember_types(parser, types: dict, path: Path, key: str) -> None:
+    """The parser's `parse_type_and_quals` answering from ``types``, kept in ``path`` as it grows."""
+    stock = parser.parse_type_and_quals
+    from cffi import model
+
+    def parse_type_and_quals(cdecl):
+        known = types.get(cdecl)
+        if known is not None:
+            return known
+        array = _SIMPLE_ARRAY.fullmatch(cdecl.strip())
+        if array:  # cffi's parser: model.ArrayType(item type, length), the item's qualifiers
+            item, quals = parse_type_and_quals(array[1])
+            return model.ArrayType(item, int(array[2])), quals
+        types[cdecl] = stock(cdecl)
+        _keep(path, key, parser, types)
+        return types[cdecl]
+
+    parser.parse_type_and_quals = parse_type_and_quals
 
 
 # WeasyPrint's ffi module runs inside ``declarations_kept`` when it is first imported.
