@@ -1,6 +1,7 @@
 """WeasyPrint's C declarations parsed once and kept in build/cache (ffideclarations.py)."""
 
 import json
+import pickle
 import subprocess
 import sys
 from contextlib import contextmanager
@@ -77,8 +78,11 @@ def test_the_types_weasyprint_names_are_parsed_once_and_kept(tmp_path):
         {cdecl: named for cdecl, named in parsed["named"].items() if "[26]" not in cdecl}
 
 
-def test_an_array_is_the_type_cffi_would_parse(tmp_path):
+def test_an_array_is_the_type_cffi_would_parse(tmp_path, monkeypatch):
     import cffi
+
+    at_exit: list = []
+    monkeypatch.setattr(ffideclarations.atexit, "register", at_exit.append)
 
     ffi = cffi.FFI()
     ffi.cdef("typedef unsigned int hb_codepoint_t; typedef struct { int x, y; } PangoRectangle;")
@@ -91,7 +95,9 @@ def test_an_array_is_the_type_cffi_would_parse(tmp_path):
     assert ffi._parser.parse_type_and_quals("PangoRectangle *[2]")[0].item.totype is \
         stock("PangoRectangle")[0]  # the struct's own type: cffi tells structs apart by identity
     assert "hb_codepoint_t[26]" not in types and "hb_codepoint_t" in types and "char[010]" in types
-    assert tmp_path.joinpath("kept.pickle").exists()
+    assert not tmp_path.joinpath("kept.pickle").exists() and len(at_exit) == 1  # kept once, at exit
+    at_exit[0]()
+    assert set(pickle.loads(tmp_path.joinpath("kept.pickle").read_bytes())["types"]) == set(types)
 
 
 def test_damaged_or_stale_declarations_are_parsed_again_and_rewritten(tmp_path):

@@ -12,13 +12,14 @@ bytes). Without a folder to keep it in (`keep_in`, which dodo.py calls), nothing
 The C types WeasyPrint names later (`ffi.new("PangoRectangle *")`, `hb_codepoint_t[26]` for a
 subset font) are parsed by pycparser too, each one's first time in a process, with a typedef line
 for every type declared before it: 2–3 ms each, 17 types in a preview (40 ms), 8 in the PDF task's
-main process and more in its children. Their parsed types are kept in the same file, the
-declarations' own objects shared (a struct's type is compared by identity), and an array of a
+main process and more in its children. Their parsed types are kept in the same file as the
+process ends (once, not at each new type: 2 ms a write), the declarations' own objects shared (a struct's type is compared by identity), and an array of a
 simple type with a decimal length is built from its item's type as cffi's parser builds it.
 """
 
 from __future__ import annotations
 
+import atexit
 import copyreg
 import hashlib
 import io
@@ -126,7 +127,7 @@ _SIMPLE_ARRAY = re.compile(r"([\w\s*]*[\w*])\s*\[(0|[1-9][0-9]*)\]")
 
 
 def _remember_types(parser, types: dict, path: Path, key: str) -> None:
-    """The parser's `parse_type_and_quals` answering from ``types``, kept in ``path`` as it grows."""
+    """The parser's `parse_type_and_quals` answering from ``types``; new ones kept in ``path`` at exit."""
     stock = parser.parse_type_and_quals
     from cffi import model
 
@@ -139,9 +140,12 @@ def _remember_types(parser, types: dict, path: Path, key: str) -> None:
             item, quals = parse_type_and_quals(array[1])
             return model.ArrayType(item, int(array[2])), quals
         types[cdecl] = stock(cdecl)
-        _keep(path, key, parser, types)
+        if not unsaved:  # kept once, as the process ends (a forked child's end runs no exit functions)
+            atexit.register(lambda: _keep(path, key, parser, types))
+        unsaved.append(cdecl)
         return types[cdecl]
 
+    unsaved: list[str] = []
     parser.parse_type_and_quals = parse_type_and_quals
 
 
