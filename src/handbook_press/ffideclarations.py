@@ -12,9 +12,10 @@ bytes). Without a folder to keep it in (`keep_in`, which dodo.py calls), nothing
 The C types WeasyPrint names later (`ffi.new("PangoRectangle *")`, `hb_codepoint_t[26]` for a
 subset font) are parsed by pycparser too, each one's first time in a process, with a typedef line
 for every type declared before it: 2–3 ms each, 17 types in a preview (40 ms), 8 in the PDF task's
-main process and more in its children. Their parsed types are kept in the same file as the
-process ends (once, not at each new type: 2 ms a write), the declarations' own objects shared (a struct's type is compared by identity), and an array of a
-simple type with a decimal length is built from its item's type as cffi's parser builds it.
+main process and more in its children. Their parsed types are kept in the same file as the process
+ends (once, not at each new type: 2 ms a write), the declarations' own objects shared (a struct's
+type is compared by identity), and an array of a simple type with a decimal length is built from
+its item's type as cffi's parser builds it.
 """
 
 from __future__ import annotations
