@@ -11,7 +11,8 @@ from doit import get_var
 from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
-from handbook_press import build, doitprocess, ffideclarations
+from handbook_press import doitprocess, ffideclarations
+from handbook_press.buildpaths import Paths, cover_image_path, print_check_path, unchecked_print_path
 from handbook_press.sectioncache import book_cache_path, section_cache_path
 from handbook_press.taskinputs import (code_stamp_path, cover_inputs, layout_inputs, section_listing,
                                        template_files, write_code_stamp)
@@ -26,20 +27,27 @@ BUILD = Path(get_var("build", "build"))
 STRICT = get_var("strict", "0") not in ("0", "", "no", "false")
 VERSION = get_var("version", None)
 PROFILE = get_var("profile", "kdp")
-PATHS = build.Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
+PATHS = Paths(content=CONTENT, build=BUILD, templates=ROOT / "templates", styles=ROOT / "styles")
 LISTING = section_listing(CONTENT, BUILD)  # handbook.yaml read once (remembered in build/cache)
 SLUG = LISTING.slug
 doitprocess.report_interrupts()  # Ctrl-C: one line, not a traceback
 ffideclarations.keep_in(BUILD / "cache")  # WeasyPrint's C declarations parsed once, not in every task
 
 
-def _reported(function):
-    """A doit action for a function that prints its own messages and returns success."""
+def _build(name: str, reported: bool = True):
+    """A doit action calling ``name`` of handbook_press.build, imported when the task runs (a run
+    with nothing to do never loads it). ``reported``: the function prints its own messages and
+    returns success."""
 
     def action(*args):
-        return True if function(*args) else TaskFailed("see the messages above")
+        from handbook_press import build
 
-    action.__name__ = function.__name__
+        done = getattr(build, name)(*args)
+        if not reported:
+            return done
+        return True if done else TaskFailed("see the messages above")
+
+    action.__name__ = name
     return action
 
 
@@ -75,7 +83,7 @@ def task_sections():
     for key, file in SECTIONS:
         yield {
             "name": key,
-            "actions": [(build.cache_section_action, [CONTENT, BUILD, key])],
+            "actions": [(_build("cache_section_action", reported=False), [CONTENT, BUILD, key])],
             "file_dep": [str(file), METADATA, CODE_STAMP],
             "targets": [str(section_cache_path(BUILD, key))],
             "verbosity": 1,
@@ -85,7 +93,7 @@ def task_sections():
 def task_check():
     """Check the sources and write the chapter renumbering (build/numbering.json)."""
     return {
-        "actions": [(_reported(build.run_check), [CONTENT, BUILD, STRICT, True])],
+        "actions": [(_build("run_check"), [CONTENT, BUILD, STRICT, True])],
         "file_dep": [METADATA] + SECTION_CACHES + CODE,
         "targets": [str(BUILD / "numbering.json"), BOOK_CACHE],
     }
@@ -102,10 +110,10 @@ def task_pdf():
     The layout uses the print geometry of profile=NAME (kdp by default); the print interior
     waits in build/cache, preflighted as it was written, for the print task to publish it."""
     return {
-        "actions": [(_reported(build.build_pdf), [PATHS, VERSION, STRICT, PROFILE, True])],
+        "actions": [(_build("build_pdf"), [PATHS, VERSION, STRICT, PROFILE, True])],
         "file_dep": LAYOUT_INPUTS,
-        "targets": [str(BUILD / f"{SLUG}.pdf"), str(build.unchecked_print_path(PATHS, SLUG)),
-                    str(build.print_check_path(PATHS, SLUG))],
+        "targets": [str(BUILD / f"{SLUG}.pdf"), str(unchecked_print_path(PATHS, SLUG)),
+                    str(print_check_path(PATHS, SLUG))],
         "uptodate": [config_changed(PRINT_CONFIG)],
         "clean": True,
     }
@@ -117,7 +125,7 @@ def task_pagemap():
     Taken from the PDF task's layout; only sections changed since the last PDF are laid out
     again (without drawing), so that an edit reaches the EPUB without the whole PDF."""
     return {
-        "actions": [(_reported(build.build_page_map), [PATHS, VERSION, STRICT, PROFILE, True])],
+        "actions": [(_build("build_page_map"), [PATHS, VERSION, STRICT, PROFILE, True])],
         "file_dep": LAYOUT_INPUTS,
         "targets": [PAGE_MAP],
         "uptodate": [config_changed(PRINT_CONFIG)],
@@ -131,8 +139,8 @@ def task_print():
     The report goes to build/<slug>-print-preflight.md and .json either way."""
     stem = BUILD / f"{SLUG}-print"
     return {
-        "actions": [(_reported(build.publish_print), [PATHS, PROFILE])],
-        "file_dep": [str(build.unchecked_print_path(PATHS, SLUG))] + CODE,
+        "actions": [(_build("publish_print"), [PATHS, PROFILE])],
+        "file_dep": [str(unchecked_print_path(PATHS, SLUG))] + CODE,
         "targets": [f"{stem}.pdf", f"{stem}-preflight.md", f"{stem}-preflight.json"],
         "clean": True,
     }
@@ -145,7 +153,7 @@ def task_preview():
     templates = [str(p) for p in template_files(PATHS.templates, "pdf/preview.html.j2")]
     watch = get_var("watch", "0") not in ("0", "", "no", "false")
     return {
-        "actions": [(_reported(build.run_preview), [PATHS, get_var("section", None), True, watch])],
+        "actions": [(_build("run_preview"), [PATHS, get_var("section", None), True, watch])],
         # the checked model: after an edit, doit re-reads that section alone first
         "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + _files(PATHS.styles),
         "uptodate": [False],
@@ -155,7 +163,7 @@ def task_preview():
 def task_preflight():
     """Check the print interior against its profile again and show the report (profile=NAME)."""
     return {
-        "actions": [(_reported(build.run_preflight), [PATHS, SLUG, PROFILE])],
+        "actions": [(_build("run_preflight"), [PATHS, SLUG, PROFILE])],
         "file_dep": [str(BUILD / f"{SLUG}-print.pdf")],
         "uptodate": [False],
     }
@@ -164,7 +172,7 @@ def task_preflight():
 def task_proof():
     """Render the print interior's spreads to a contact sheet (build/<slug>-proof.png) and one spread."""
     return {
-        "actions": [(_reported(build.run_proof), [PATHS, SLUG])],
+        "actions": [(_build("run_proof"), [PATHS, SLUG])],
         "file_dep": [str(BUILD / f"{SLUG}-print.pdf"), PAGE_MAP],
         "targets": [str(BUILD / f"{SLUG}-proof.png"), str(BUILD / f"{SLUG}-spread.png")],
         "clean": True,
@@ -177,7 +185,7 @@ def task_pod():
     Interior, wrap cover, preflight report, proof and the submission sheet."""
     stem = BUILD / f"{SLUG}-print"
     return {
-        "actions": [(_reported(build.run_pod), [PATHS, SLUG, PROFILE])],
+        "actions": [(_build("run_pod"), [PATHS, SLUG, PROFILE])],
         "file_dep": [f"{stem}.pdf", f"{stem}-preflight.md", f"{stem}-preflight.json"] + CODE,
         "task_dep": ["proof"],
         "uptodate": [config_changed(PRINT_CONFIG)],
@@ -187,10 +195,10 @@ def task_pod():
 def task_cover():
     """The EPUB's cover image, rendered from the front cover design (build/cache/cover.png)."""
     return {
-        "actions": [(_reported(build.build_cover_image), [PATHS])],
+        "actions": [(_build("build_cover_image"), [PATHS])],
         # The cover shows the title, subtitle, review date and one tab per section.
         "file_dep": [str(p) for p in cover_inputs(CONTENT, PATHS.templates, PATHS.styles)],
-        "targets": [str(build.cover_image_path(PATHS))],
+        "targets": [str(cover_image_path(PATHS))],
         "clean": True,
     }
 
@@ -201,9 +209,9 @@ def task_epub():
                  for p in template_files(PATHS.templates, name)]
     styles = [str(PATHS.styles / "epub.css")]
     return {
-        "actions": [(_reported(build.build_epub), [PATHS, VERSION, STRICT, True])],
+        "actions": [(_build("build_epub"), [PATHS, VERSION, STRICT, True])],
         # The page list follows the print layout (the page map).
-        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + styles + [PAGE_MAP, str(build.cover_image_path(PATHS))],
+        "file_dep": [BOOK_CACHE] + ASSETS + CODE + templates + styles + [PAGE_MAP, str(cover_image_path(PATHS))],
         "targets": [str(BUILD / f"{SLUG}.epub")],
         "uptodate": [config_changed(CONFIG)],
         "clean": True,
@@ -213,7 +221,7 @@ def task_epub():
 def task_validate():
     """Validate the EPUB with EPUBCheck and DAISY Ace (fails on errors, warnings, serious violations)."""
     return {
-        "actions": [(_reported(build.run_validate), [PATHS, SLUG])],
+        "actions": [(_build("run_validate"), [PATHS, SLUG])],
         "file_dep": [str(BUILD / f"{SLUG}.epub")],
         "uptodate": [False],
     }
@@ -223,7 +231,7 @@ def task_release():
     """Build a release into dist/V/: doit release version=V [dist=DIR] [previous=S.json]."""
     previous = get_var("previous", None)
     return {
-        "actions": [(_reported(build.run_release), [PATHS, VERSION, Path(get_var("dist", "dist")),
+        "actions": [(_build("run_release"), [PATHS, VERSION, Path(get_var("dist", "dist")),
                                                     Path(previous) if previous else None, PROFILE])],
         "uptodate": [False],
     }
@@ -233,7 +241,7 @@ def task_import():
     """Import an outline file: doit import outline=FILE content=DIR [title=T slug=S]."""
     outline = get_var("outline", None)
     return {
-        "actions": [(_reported(build.run_import), [Path(outline) if outline else None, CONTENT,
+        "actions": [(_build("run_import"), [Path(outline) if outline else None, CONTENT,
                                         get_var("title", None), get_var("slug", None)])],
         "uptodate": [False],
         "verbosity": 2,

@@ -110,3 +110,36 @@ def test_the_layout_key_follows_every_input_of_the_layout(tmp_path):
     (content / "sections" / "model-development.md").write_text("edited again")
     keys += [uncached, key(cached=False)]
     assert len({base, *keys}) == 1 + len(keys)
+
+
+# What a `doit` run loads before it knows whether anything is to do: doit's own modules, dodo.py
+# and what dodo.py declares its tasks with, nothing that only a running task needs.
+LOADING_DODO = """
+import json, sys
+import doit.__main__ as doit_main
+sys.argv = ["doit", "list", "-f", sys.argv[1], "--dir", sys.argv[2], "--db-file", sys.argv[3],
+            "content=" + sys.argv[4], "build=" + sys.argv[5]]
+try:
+    doit_main.main()
+except SystemExit as end:
+    status = end.code
+print(json.dumps([status, sorted(name for name in sys.modules if name.startswith("handbook_press"))]))
+"""
+
+
+def test_declaring_the_tasks_loads_none_of_what_the_tasks_run(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    section_listing(content, tmp_path / "build")  # as the first run leaves it
+
+    done = subprocess.run([sys.executable, "-c", LOADING_DODO, str(ROOT / "dodo.py"), str(tmp_path),
+                           str(tmp_path / "state.db"), str(content), str(tmp_path / "build")],
+                          capture_output=True, text=True, timeout=120)
+    status, loaded = json.loads(done.stdout.strip().splitlines()[-1])
+    assert status == 0, done.stderr
+    assert "handbook_press.taskinputs" in loaded  # dodo.py was loaded
+    assert not {"handbook_press.build", "handbook_press.diagnostics", "handbook_press.reader",
+                "handbook_press.model"} & set(loaded), loaded

@@ -14,11 +14,12 @@ import io
 import os
 import time
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .diagnostics import BuildError, Diagnostics, display_path, renderer_warning, say
+from .buildpaths import Paths, cover_image_path, layout_records_path, print_check_path, unchecked_print_path
+from .console import say
+from .diagnostics import BuildError, Diagnostics, display_path, renderer_warning
 from . import hyphenation, pagemap
 from .files import write_atomic
 from .gcpolicy import laying_out_a_book
@@ -27,16 +28,6 @@ from .taskinputs import layout_key
 if TYPE_CHECKING:  # dodo.py imports this module: these are imported where they are used
     from .fontprograms import FontPrograms
     from .model import Book
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where a build reads and writes."""
-
-    content: Path
-    build: Path
-    templates: Path
-    styles: Path
 
 
 @contextmanager
@@ -156,19 +147,6 @@ def print_geometry(book: Book, profile, pages: int):
     return dataclasses.replace(design, inside=inside, outside=outside, top=max(design.top, needed.top),
                                bottom=max(design.bottom, needed.bottom)).with_bleed(
         b.top, b.outside, b.bottom, b.inside, marks=profile.marks)
-
-
-def unchecked_print_path(paths: Paths, slug: str) -> Path:
-    return paths.build / "cache" / f"{slug}-print.unchecked.pdf"
-
-
-def print_check_path(paths: Paths, slug: str) -> Path:
-    """The preflight report of the unchecked print interior, made as the PDF task wrote it."""
-    return paths.build / "cache" / f"{slug}-print.preflight.json"
-
-
-def layout_records_path(paths: Paths) -> Path:
-    return paths.build / "cache" / "layout.json"
 
 
 def _settled_layout(book: Book, profile, lay_out, recorded_count=None):
@@ -572,10 +550,6 @@ def run_preview(paths: Paths, section_number: str | None, cached: bool = False, 
     if watch:
         return preview.watch(paths, int(section_number), first=book)
     return preview.SectionPreview(paths, int(section_number)).render(book)
-
-
-def cover_image_path(paths: Paths) -> Path:
-    return paths.build / "cache" / "cover.png"
 
 
 def _cover_record_path(paths: Paths) -> Path:

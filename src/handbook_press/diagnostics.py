@@ -9,7 +9,6 @@ to fail.
 from __future__ import annotations
 
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Literal
@@ -103,10 +102,6 @@ def display_path(path: Path, root: Path | None = None) -> str:
     return path.as_posix()
 
 
-
-def say(message: str) -> None:
-    """A line for the person running the build (stderr, at once: long tasks tell their stages)."""
-    print(message, file=sys.stderr, flush=True)
 
 # WeasyPrint's words (draw/text.py) when the fonts have no glyph for a character.
 _MISSING_GLYPH = re.compile(

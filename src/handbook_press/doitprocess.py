@@ -24,7 +24,7 @@ import sys
 from doit.dependency import MD5Checker
 from doit.reporter import ConsoleReporter
 
-from .diagnostics import say
+from .console import say
 from .filedigests import sha256_of
 
 

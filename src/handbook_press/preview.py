@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from . import hyphenation, pagemap
-from .diagnostics import display_path, renderer_warning, say
+from .console import say
+from .diagnostics import display_path, renderer_warning
 from .files import write_atomic
 
 if TYPE_CHECKING:

@@ -14,10 +14,10 @@ import pickle
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .diagnostics import Diagnostics
 from .files import write_atomic
 
 if TYPE_CHECKING:  # dodo.py imports this module: the model is imported where a book is loaded
+    from .diagnostics import Diagnostics
     from .model import Book
     from .reader import SectionSource
 
@@ -45,6 +45,7 @@ def _listed_sources(content: Path, fresh: bool = False) -> dict[str, SectionSour
     """The sources handbook.yaml lists, by section key; read once per process for the same
     handbook.yaml (doit runs every section task in one process: reading the listing again for
     each would cost the square of the book)."""
+    from .diagnostics import Diagnostics
     from .reader import METADATA_FILE, read_metadata, section_sources
 
     try:
@@ -62,6 +63,7 @@ def _listed_sources(content: Path, fresh: bool = False) -> dict[str, SectionSour
 
 def cache_section(content: Path, build: Path, key: str) -> bool:
     """Read one section into its cache file (its problems are stored, for the check task to report)."""
+    from .diagnostics import Diagnostics
     from .reader import read_section_source
 
     content = Path(content)
