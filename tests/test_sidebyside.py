@@ -126,3 +126,38 @@ def test_a_ctrl_c_during_a_fork_is_raised_here_not_dropped_in_a_fork_hook():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip() == "interrupted here; child status 7", result.stdout + result.stderr
     assert "Exception ignored" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+def test_a_ctrl_c_reaching_the_child_as_it_is_forked_ends_the_child_not_the_build_twice(ignored):
+    """Ctrl-C goes to the whole process group: one landing just after the fork reaches the child
+    while SIGINT is still held back there. Raised in Python, it unwound the child through the
+    parent's callers (in CI: the PDF task's clean-up and doit's report, a traceback, from the
+    child). The child dies of it instead; a background job, which ignores SIGINT, still does."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import os, signal, sys
+        from handbook_press import sidebyside
+
+        if sys.argv[1] == "ignored":
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        parent = os.getpid()
+        os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGINT))
+        try:
+            pid = sidebyside.fork()
+        except KeyboardInterrupt:
+            print("interrupted in the", "parent" if os.getpid() == parent else "child", flush=True)
+            os._exit(3)
+        if pid == 0:
+            print("the child goes on", flush=True)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        print("child status", os.waitstatus_to_exitcode(status), flush=True)
+    """)
+    result = subprocess.run([sys.executable, "-c", script, "ignored" if ignored else "handled"],
+                            capture_output=True, text=True, timeout=60)
+    expected = ["the child goes on", "child status 0"] if ignored else ["child status -2"]
+    assert result.stdout.split("\n")[:-1] == expected, result.stdout + result.stderr

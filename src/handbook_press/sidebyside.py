@@ -69,12 +69,21 @@ def fork() -> int:
     fork and released after it in both processes) raises there, where CPython prints
     "Exception ignored" with a traceback and drops it: the build would go on. Held back
     across the fork, it is raised in this process once the fork is done (a child inherits
-    no pending signal)."""
+    no pending signal).
+
+    A Ctrl-C sent to the process group just after the fork reaches the child too, while it still
+    holds SIGINT back: raised in Python when it lets it through, it would unwind the child through
+    this process's callers, their clean-up and doit's report (a traceback from a process that
+    should not exist). So the child dies of SIGINT as a process does without Python's handler,
+    unless SIGINT was ignored (a background job), which stays so."""
     # Python finds the temporary folder at its first use by writing a probe file there: found
     # here, it is the child's too, so a child killed with this process leaves no probe behind.
     tempfile.gettempdir()
     with ctrl_c_held():
-        return os.fork()
+        pid = os.fork()
+        if pid == 0 and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return pid
 
 
 def _read_all(fd: int, into: list[bytes]) -> None:
