@@ -34,18 +34,15 @@ doitprocess.report_interrupts()  # Ctrl-C: one line, not a traceback
 ffideclarations.keep_in(BUILD / "cache")  # WeasyPrint's C declarations parsed once, not in every task
 
 
-def _build(name: str, reported: bool = True):
-    """A doit action calling ``name`` of handbook_press.build, imported when the task runs (a run
-    with nothing to do never loads it). ``reported``: the function prints its own messages and
-    returns success."""
+def _build(name: str):
+    """A doit action calling ``name`` of handbook_press.build, which prints its own messages and
+    returns success; the module is imported when the task runs (a run with nothing to do never
+    loads it)."""
 
     def action(*args):
         from handbook_press import build
 
-        done = getattr(build, name)(*args)
-        if not reported:
-            return done
-        return True if done else TaskFailed("see the messages above")
+        return True if getattr(build, name)(*args) else TaskFailed("see the messages above")
 
     action.__name__ = name
     return action
@@ -83,7 +80,7 @@ def task_sections():
     for key, file in SECTIONS:
         yield {
             "name": key,
-            "actions": [(_build("cache_section_action", reported=False), [CONTENT, BUILD, key])],
+            "actions": [(_build("cache_section_action"), [CONTENT, BUILD, key])],
             "file_dep": [str(file), METADATA, CODE_STAMP],
             "targets": [str(section_cache_path(BUILD, key))],
             "verbosity": 1,

@@ -79,11 +79,12 @@ def _keeping_cdef(stock, folder: Path):
         try:
             kept = pickle.loads(path.read_bytes())
             if kept["key"] == key:
+                state, types = kept["parser"], kept["types"]  # both read before the FFI is touched
                 with ffi._lock:  # as FFI._cdef leaves it
                     ffi._cdef_version = object()
-                    vars(ffi._parser).update(kept["parser"])
+                    vars(ffi._parser).update(state)
                     ffi._cdefsources.append(csource)
-                _remember_types(ffi._parser, kept["types"], path, key)
+                _remember_types(ffi._parser, types, path, key)
                 return None
         except Exception:  # none kept, or not readable (unpickling raises many kinds): parse it
             pass
@@ -103,8 +104,7 @@ def _keep(path: Path, key: str, parser, types: dict) -> None:
              if name not in ("_structnode2type", "parse_type_and_quals")}
     kept = io.BytesIO()
     try:
-        _DeclarationsPickler(kept, protocol=pickle.HIGHEST_PROTOCOL).dump(
-            {"key": key, "parser": state, "types": types})
+        _DeclarationsPickler(kept).dump({"key": key, "parser": state, "types": types})
         write_atomic(path, kept.getvalue())
     except (OSError, pickle.PicklingError, TypeError, AttributeError):  # kept next time, or never
         pass
@@ -114,10 +114,14 @@ class _DeclarationsPickler(pickle.Pickler):
     """Structs kept as declared: cffi marks one `completed` once it has built its C type in this
     process, and a struct unpickled so marked would stay opaque in the next."""
 
-    def reducer_override(self, obj):
+    def __init__(self, file):
         from cffi import model
 
-        if isinstance(obj, model.StructOrUnion) and "completed" in vars(obj):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.struct_type = model.StructOrUnion
+
+    def reducer_override(self, obj):
+        if isinstance(obj, self.struct_type) and "completed" in vars(obj):
             state = {name: value for name, value in vars(obj).items() if name != "completed"}
             return copyreg.__newobj__, (type(obj),), state
         return NotImplemented
@@ -140,13 +144,14 @@ def _remember_types(parser, types: dict, path: Path, key: str) -> None:
         if array:  # cffi's parser: model.ArrayType(item type, length), the item's qualifiers
             item, quals = parse_type_and_quals(array[1])
             return model.ArrayType(item, int(array[2])), quals
+        nonlocal new_types
         types[cdecl] = stock(cdecl)
-        if not unsaved:  # kept once, as the process ends (a forked child's end runs no exit functions)
+        if not new_types:  # kept once, as the process ends (a forked child's end runs no exit functions)
             atexit.register(lambda: _keep(path, key, parser, types))
-        unsaved.append(cdecl)
+            new_types = True
         return types[cdecl]
 
-    unsaved: list[str] = []
+    new_types = False
     parser.parse_type_and_quals = parse_type_and_quals
 
 
