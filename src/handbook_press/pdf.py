@@ -22,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from . import fontprograms, html5cache, leaders, pagestyles, painting, pdfwriter
+from . import fontprograms, html5cache, leaders, pagestyles, painting, pdfwriter, stylesharing
 from .bookfonts import font_configuration
 from .html import BookHtml
 from .model import Book
@@ -37,6 +37,7 @@ fontprograms.install()
 leaders.install()
 html5cache.install()
 pagestyles.install()
+stylesharing.install()
 
 
 class ConfinedURLFetcher(URLFetcher):
