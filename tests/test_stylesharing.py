@@ -27,6 +27,7 @@ h2::before { content: counter(chapter) ". "; counter-increment: chapter; }
 p.note { float: footnote; }
 ol.toc a::after { content: leader(". ") target-counter(attr(href), page); }
 li::marker { color: #555; }
+h3::before { content: "\\00A7 "; }
 """
 CHAPTERS = 12
 
@@ -39,7 +40,8 @@ def document_html() -> str:
         + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit. </p>" * 6
         + (f'<p class="note">A note on chapter {n}.</p>' if n % 3 == 0 else "")
         + (f'<p><a name="named-{n}">A named anchor</a> and <a href="#toc-{n}">back</a>.</p>')
-        + (f'<div id="styled-{n}" style="color: #333"><p>Own style.</p></div>' if n % 4 == 0 else "")
+        + f'<h3>Heading {n}</h3>'
+        + (f'<div id="styled-{n}" style="color: #0a0"><h3>Green heading</h3><p>Own style.</p></div>' if n % 4 == 0 else "")
         + (f'<div id="french-{n}" lang="fr"><p>Un paragraphe.</p></div>' if n % 5 == 0 else "")
         + "</section>"
         for n in range(1, CHAPTERS + 1))
@@ -119,6 +121,32 @@ def test_weasyprint_alone_gives_every_chapter_its_own(unpatched):
     paragraphs, styles = _paragraph_styles(document)
     assert paragraphs == 7 * CHAPTERS + CHAPTERS // 4 + CHAPTERS // 5
     assert styles >= CHAPTERS
+
+
+def _before_styles(document, tag: str) -> tuple[int, int]:
+    """(``tag::before`` boxes, distinct styles among them)."""
+    found = []
+
+    def walk(box):
+        if isinstance(box.style, ComputedStyle) and getattr(box, "element_tag", None) == f"{tag}::before":
+            found.append(box)
+        for child in getattr(box, "children", ()):
+            walk(child)
+    for page in document.pages:
+        walk(page._page_box)
+    return len(found), len({id(box.style) for box in found})
+
+
+def test_pseudo_elements_of_elements_with_one_style_share_theirs():
+    _, _, document = rendered()
+    assert _before_styles(document, "h2") == (CHAPTERS, 1)
+    # Under a parent with a style of its own (another colour), the "§" has its own: one per such div.
+    assert _before_styles(document, "h3") == (CHAPTERS + CHAPTERS // 4, 1 + CHAPTERS // 4)
+
+
+def test_weasyprint_alone_styles_each_pseudo_element(unpatched):
+    _, _, document = rendered()
+    assert _before_styles(document, "h2") == (CHAPTERS, CHAPTERS)
 
 
 @pytest.fixture

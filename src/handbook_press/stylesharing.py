@@ -1,4 +1,5 @@
-"""Elements whose only difference is their ``id`` share their children's styles, in WeasyPrint 70.
+"""Elements whose only difference is their ``id`` share their children's styles, and
+pseudo-elements of the same parent style share theirs, in WeasyPrint 70.
 
 WeasyPrint computes an element's style property by property, and shares a
 computed style between elements with the same parent style, the same matched
@@ -6,8 +7,7 @@ selectors and the same declarations of their own. An ``id`` is such a
 declaration (the element's anchor), so an element with one gets a style of
 its own, and so does every element below it: their parent styles differ. In a
 book every section, chapter, contents entry and index entry has an ``id`` for
-its links, so hardly a style was shared (156,000 properties computed one by
-one for the 112 pages of the handbook grown with prose).
+its links, so hardly a style was shared.
 
 The anchor is not inherited and nothing else in a style depends on it, so an
 element whose own declarations are only its anchor (``id``, an ``<a name>``)
@@ -17,7 +17,14 @@ anchor set, as WeasyPrint would have computed it (the same declarations,
 validated the same way). The anchors reach WeasyPrint's target collector in
 document order, as before, and an element with anything else of its own (a
 ``style`` attribute, ``lang``, a presentational hint) is left to WeasyPrint.
-The PDFs are the same bytes (tested).
+
+Pseudo-elements (``::before``, ``::after``, ``::marker``, the footnote and
+note calls WeasyPrint's own style sheet gives every element) were never
+shared: each got its style, though its values depend only on its parent's
+style and on the rules that match it. Those with the same parent style and the
+same cascaded values now share one. Together, for the 112 pages of the
+benchmark's x1 book: 159,000 properties computed one by one instead of
+297,000, the layout a tenth faster. The PDFs are the same bytes (tested).
 
 Tied to the pinned WeasyPrint: with any other version nothing is changed.
 """
@@ -32,10 +39,12 @@ from weasyprint.css.validation import preprocess_declarations
 
 PATCHED_VERSION = "70.0"
 _original_init = weasyprint_css.StyleFor.__init__
+_original_set_computed_styles = weasyprint_css.StyleFor.set_computed_styles
 _original_find_style_attributes = weasyprint_css.find_style_attributes
 _ANCHOR = "-weasy-anchor"
 _NO_SPECIFICITY = (0, 0, 0)  # WeasyPrint's specificity for what an element's attributes declare
 _collecting: list[dict] = []  # element -> its anchor, for the StyleFor being built
+_PSEUDO_STYLES = "_handbook_press_pseudo_styles"  # on a StyleFor being built: key -> (style, cascaded)
 
 
 def _is_anchor(rule) -> bool:
@@ -71,6 +80,26 @@ def find_style_attributes(tree, presentational_hints=False, base_url=None):
             yield from own_rules
 
 
+def set_computed_styles(self, element, parent, root=None, pseudo_type=None, base_url=None, target_collector=None):
+    """WeasyPrint's, but a pseudo-element styled while the document's styles are computed shares
+    the style of one with the same parent style and the same cascaded values (the very objects
+    its rules declared, with their weights): its content's ``attr()`` and counters are read from
+    its element when its boxes are built, not from its style."""
+    pseudo_styles = self.__dict__.get(_PSEUDO_STYLES)
+    if pseudo_type is None or pseudo_styles is None:
+        return _original_set_computed_styles(self, element, parent, root, pseudo_type, base_url, target_collector)
+    computed = self._computed_styles
+    cascaded = self._cascaded_styles.get((element, pseudo_type), {})
+    key = (id(computed[parent, None]), pseudo_type,
+           tuple((name, id(value), weight) for name, (value, weight) in cascaded.items()))
+    style = pseudo_styles.get(key)
+    if style is None:
+        _original_set_computed_styles(self, element, parent, root, pseudo_type, base_url, target_collector)
+        pseudo_styles[key] = (computed[element, pseudo_type], cascaded)  # keeps the values' ids taken
+    else:
+        computed[element, pseudo_type] = style[0]
+
+
 class _Unheard:
     """Stands for WeasyPrint's target collector while the styles are computed: the anchors
     are given to the real one afterwards, in the order WeasyPrint gives them."""
@@ -82,11 +111,13 @@ class _Unheard:
 def __init__(self, html, sheets, presentational_hints, font_config, target_collector):
     anchors: dict = {}
     _collecting.append(anchors)
+    self.__dict__[_PSEUDO_STYLES] = {}
     try:
         _original_init(self, html, sheets, presentational_hints, font_config,
                        _Unheard() if target_collector else target_collector)
     finally:
         _collecting.pop()
+        del self.__dict__[_PSEUDO_STYLES]
     computed = self._computed_styles
     for element, anchor in anchors.items():
         shared = computed.get((element, None))
@@ -114,6 +145,7 @@ def install() -> bool:
         return False
     weasyprint_css.find_style_attributes = find_style_attributes
     weasyprint_css.StyleFor.__init__ = __init__
+    weasyprint_css.StyleFor.set_computed_styles = set_computed_styles
     return True
 
 
@@ -121,3 +153,4 @@ def uninstall() -> None:
     """Back to WeasyPrint as shipped (the tests compare both)."""
     weasyprint_css.find_style_attributes = _original_find_style_attributes
     weasyprint_css.StyleFor.__init__ = _original_init
+    weasyprint_css.StyleFor.set_computed_styles = _original_set_computed_styles
