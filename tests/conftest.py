@@ -30,6 +30,17 @@ def project_paths(content: Path, build: Path) -> Paths:
     return Paths(content=content, build=build, templates=ROOT / "templates", styles=ROOT / "styles")
 
 
+def pdf_task_outputs(content: Path, build: Path) -> list[bytes]:
+    """The PDF task run on ``content`` into ``build``: the reading edition, the print interior and
+    the layout records (the page map's source), for builds compared byte for byte."""
+    from handbook_press.buildpaths import layout_records_path, unchecked_print_path
+
+    paths = project_paths(content, build)
+    assert build_pdf(paths)
+    return [(paths.build / "mlops-handbook.pdf").read_bytes(),
+            unchecked_print_path(paths, "mlops-handbook").read_bytes(), layout_records_path(paths).read_bytes()]
+
+
 @pytest.fixture(scope="session")
 def built_books(tmp_path_factory):
     """The handbook built once from content/: (pdf path, epub path)."""

@@ -295,9 +295,9 @@ def _build_both_ways(content: Path, tmp_path: Path, monkeypatch) -> tuple[list, 
     import contextlib
     import io
 
-    from handbook_press import build, pdf
+    from handbook_press import pdf
 
-    from .conftest import project_paths
+    from .conftest import pdf_task_outputs
 
     finished, beside = [], []
     real_finish, real_beside = splitbody.SplitBody.finish, pdf.lay_out_matter
@@ -319,11 +319,7 @@ def _build_both_ways(content: Path, tmp_path: Path, monkeypatch) -> tuple[list, 
     outputs = []
     with contextlib.redirect_stderr(io.StringIO()):
         for folder in ("two-cores", "one-core"):
-            paths = project_paths(content, tmp_path / folder)
-            assert build.build_pdf(paths)
-            outputs.append([(paths.build / "mlops-handbook.pdf").read_bytes(),
-                            build.unchecked_print_path(paths, "mlops-handbook").read_bytes(),
-                            build.layout_records_path(paths).read_bytes()])
+            outputs.append(pdf_task_outputs(content, tmp_path / folder))
             monkeypatch.setattr(sidebyside, "can_fork", lambda: False)
     assert beside == [True], "the contents were laid out beside the front matter, and crossed"
     return outputs, finished

@@ -1,5 +1,6 @@
-"""Elements that differ only by their id share their children's styles: the same PDFs, and the
-same anchors reaching WeasyPrint in the same order, with far fewer styles computed."""
+"""Elements that differ only by their id share their children's styles, pseudo-elements of one
+parent style share theirs: the same PDFs, and the same anchors reaching WeasyPrint in the same
+order, with far fewer styles computed."""
 
 import contextlib
 import io
@@ -12,10 +13,10 @@ from weasyprint import CSS, HTML
 from weasyprint.css import ComputedStyle, targets
 from weasyprint.text.fonts import FontConfiguration
 
-from handbook_press import build, stylesharing
+from handbook_press import stylesharing
 from handbook_press import pdf as _installs_the_patch  # noqa: F401  (as every build does)
 
-from .conftest import CONTENT, project_paths, without
+from .conftest import CONTENT, pdf_task_outputs, without
 
 STYLES = Path(__file__).resolve().parents[1] / "styles"
 SHEET = """
@@ -76,6 +77,7 @@ def test_installed_for_the_pinned_weasyprint():
     assert weasyprint.__version__ == stylesharing.PATCHED_VERSION, "pyproject.toml pins the WeasyPrint this patches"
     assert weasyprint.css.StyleFor.__init__ is stylesharing.__init__
     assert weasyprint.css.find_style_attributes is stylesharing.find_style_attributes
+    assert weasyprint.css.StyleFor.set_computed_styles is stylesharing.set_computed_styles
 
 
 def test_the_same_pdf_and_anchors_as_weasyprint_alone():
@@ -92,13 +94,14 @@ def test_the_same_pdf_and_anchors_as_weasyprint_alone():
     assert {"chapter-1", "toc-12", "named-7"} <= set(destinations), "the anchors became named destinations"
 
 
-def _paragraph_styles(document) -> tuple[int, int]:
-    """(paragraphs of the chapters' text, distinct styles among them)."""
+def _styles_of(document, tag: str, unclassed: bool = False) -> tuple[int, int]:
+    """(boxes of ``tag`` (an element's, or a pseudo-element's such as ``h2::before``), distinct
+    styles among them); not the line boxes inside them, which have anonymous styles."""
     found = []
 
     def walk(box):
-        if (isinstance(box.style, ComputedStyle) and getattr(box, "element_tag", None) == "p"
-                and not box.element.get("class")):  # not the line boxes, which have anonymous styles
+        if (isinstance(box.style, ComputedStyle) and getattr(box, "element_tag", None) == tag
+                and not (unclassed and box.element.get("class"))):
             found.append(box)
         for child in getattr(box, "children", ()):
             walk(child)
@@ -109,44 +112,30 @@ def _paragraph_styles(document) -> tuple[int, int]:
 
 def test_children_of_elements_that_differ_by_id_share_one_style():
     _, _, document = rendered()
-    paragraphs, styles = _paragraph_styles(document)
-    # Each chapter's six paragraphs, in sections that differ only by their id; those under an
-    # element with a style or a lang of its own (a few) keep theirs.
+    paragraphs, styles = _styles_of(document, "p", unclassed=True)
+    # Each chapter's seven paragraphs, in sections that differ only by their id, share one style;
+    # those under an element with a style or a lang of its own (a few) keep theirs.
     assert paragraphs == 7 * CHAPTERS + CHAPTERS // 4 + CHAPTERS // 5
     assert styles == 1 + CHAPTERS // 4 + CHAPTERS // 5
 
 
 def test_weasyprint_alone_gives_every_chapter_its_own(unpatched):
     _, _, document = rendered()
-    paragraphs, styles = _paragraph_styles(document)
+    paragraphs, styles = _styles_of(document, "p", unclassed=True)
     assert paragraphs == 7 * CHAPTERS + CHAPTERS // 4 + CHAPTERS // 5
     assert styles >= CHAPTERS
 
 
-def _before_styles(document, tag: str) -> tuple[int, int]:
-    """(``tag::before`` boxes, distinct styles among them)."""
-    found = []
-
-    def walk(box):
-        if isinstance(box.style, ComputedStyle) and getattr(box, "element_tag", None) == f"{tag}::before":
-            found.append(box)
-        for child in getattr(box, "children", ()):
-            walk(child)
-    for page in document.pages:
-        walk(page._page_box)
-    return len(found), len({id(box.style) for box in found})
-
-
 def test_pseudo_elements_of_elements_with_one_style_share_theirs():
     _, _, document = rendered()
-    assert _before_styles(document, "h2") == (CHAPTERS, 1)
+    assert _styles_of(document, "h2::before") == (CHAPTERS, 1)
     # Under a parent with a style of its own (another colour), the "§" has its own: one per such div.
-    assert _before_styles(document, "h3") == (CHAPTERS + CHAPTERS // 4, 1 + CHAPTERS // 4)
+    assert _styles_of(document, "h3::before") == (CHAPTERS + CHAPTERS // 4, 1 + CHAPTERS // 4)
 
 
 def test_weasyprint_alone_styles_each_pseudo_element(unpatched):
     _, _, document = rendered()
-    assert _before_styles(document, "h2") == (CHAPTERS, CHAPTERS)
+    assert _styles_of(document, "h2::before") == (CHAPTERS, CHAPTERS)
 
 
 @pytest.fixture
@@ -160,11 +149,7 @@ def test_the_handbook_the_same_bytes_as_weasyprint_alone(tmp_path, quiet):
     outputs = []
     try:
         for folder in ("shared", "alone"):
-            paths = project_paths(CONTENT, tmp_path / folder)
-            assert build.build_pdf(paths)
-            outputs.append([(paths.build / "mlops-handbook.pdf").read_bytes(),
-                            build.unchecked_print_path(paths, "mlops-handbook").read_bytes(),
-                            build.layout_records_path(paths).read_bytes()])
+            outputs.append(pdf_task_outputs(CONTENT, tmp_path / folder))
             stylesharing.uninstall()
     finally:
         assert stylesharing.install()

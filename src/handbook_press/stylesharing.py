@@ -100,7 +100,7 @@ def set_computed_styles(self, element, parent, root=None, pseudo_type=None, base
         computed[element, pseudo_type] = style[0]
 
 
-class _Unheard:
+class _CollectorStandIn:
     """Stands for WeasyPrint's target collector while the styles are computed: the anchors
     are given to the real one afterwards, in the order WeasyPrint gives them."""
 
@@ -114,7 +114,7 @@ def __init__(self, html, sheets, presentational_hints, font_config, target_colle
     self.__dict__[_PSEUDO_STYLES] = {}
     try:
         _original_init(self, html, sheets, presentational_hints, font_config,
-                       _Unheard() if target_collector else target_collector)
+                       _CollectorStandIn() if target_collector else target_collector)
     finally:
         _collecting.pop()
         del self.__dict__[_PSEUDO_STYLES]
