@@ -42,7 +42,8 @@ def document_html() -> str:
         + (f'<p class="note">A note on chapter {n}.</p>' if n % 3 == 0 else "")
         + (f'<p><a name="named-{n}">A named anchor</a> and <a href="#toc-{n}">back</a>.</p>')
         + f'<h3>Heading {n}</h3>'
-        + (f'<div id="styled-{n}" style="color: #0a0"><h3>Green heading</h3><p>Own style.</p></div>' if n % 4 == 0 else "")
+        + (f'<div id="styled-{n}" style="color: #0a0"><h3>Green heading</h3><p>Own style.</p></div>'
+           if n % 4 == 0 else "")
         + (f'<div id="french-{n}" lang="fr"><p>Un paragraphe.</p></div>' if n % 5 == 0 else "")
         + "</section>"
         for n in range(1, CHAPTERS + 1))
