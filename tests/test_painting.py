@@ -155,28 +155,23 @@ def test_the_books_pdfs_drawn_once_read_as_drawn_twice(tmp_path, monkeypatch):
     import contextlib
     import io
 
-    from handbook_press import build
+    from .conftest import CONTENT, pdf_task_outputs
 
-    from .conftest import project_paths
-
-    content = Path(__file__).resolve().parents[1] / "content"
     recorded = []
     real_record = painting.record_on_two_cores
     monkeypatch.setattr(painting, "record_on_two_cores", lambda *a: recorded.append(1) or real_record(*a))
     outputs, messages = [], io.StringIO()
     with contextlib.redirect_stderr(messages):
         for folder in ("drawn-once", "drawn-twice"):
-            paths = project_paths(content, tmp_path / folder)
-            assert build.build_pdf(paths)
-            outputs.append(((paths.build / "mlops-handbook.pdf").read_bytes(),
-                            build.unchecked_print_path(paths, "mlops-handbook").read_bytes()))
+            outputs.append(pdf_task_outputs(CONTENT, tmp_path / folder))
             monkeypatch.setattr(painting, "supported", lambda: False)
     assert recorded == [1]
     # Where the time went, stage by stage: drawing is a stage only where pages are drawn once.
     said = re.findall(r"laid out \d+ pages \(kdp geometry\) in [\d.]+ s \(([^)]*)\)", messages.getvalue())
     assert [re.sub(r"[\d.]+ s", "T", stages) for stages in said] == \
         ["layout T, drawing T, writes T", "layout T, writes T"], messages.getvalue()
-    (reading, printed), (reading_twice, printed_twice) = outputs
+    (reading, printed, records), (reading_twice, printed_twice, records_twice) = outputs
     assert reading == reading_twice
+    assert records == records_twice
     assert pages_as_seen(printed) == pages_as_seen(printed_twice)
     assert not any(re.search(rb"(^|\n)(BDC|BMC|EMC)(\n|$)", stream) for stream in content_streams(printed))

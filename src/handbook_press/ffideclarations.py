@@ -133,10 +133,13 @@ _SIMPLE_ARRAY = re.compile(r"([\w\s*]*[\w*])\s*\[(0|[1-9][0-9]*)\]")
 
 def _remember_types(parser, types: dict, path: Path, key: str) -> None:
     """The parser's `parse_type_and_quals` answering from ``types``; new ones kept in ``path`` at exit."""
-    stock = parser.parse_type_and_quals
     from cffi import model
 
+    stock = parser.parse_type_and_quals
+    new_types = False
+
     def parse_type_and_quals(cdecl):
+        nonlocal new_types
         known = types.get(cdecl)
         if known is not None:
             return known
@@ -144,14 +147,12 @@ def _remember_types(parser, types: dict, path: Path, key: str) -> None:
         if array:  # cffi's parser: model.ArrayType(item type, length), the item's qualifiers
             item, quals = parse_type_and_quals(array[1])
             return model.ArrayType(item, int(array[2])), quals
-        nonlocal new_types
         types[cdecl] = stock(cdecl)
         if not new_types:  # kept once, as the process ends (a forked child's end runs no exit functions)
             atexit.register(lambda: _keep(path, key, parser, types))
             new_types = True
         return types[cdecl]
 
-    new_types = False
     parser.parse_type_and_quals = parse_type_and_quals
 
 

@@ -44,7 +44,7 @@ _original_find_style_attributes = weasyprint_css.find_style_attributes
 _ANCHOR = "-weasy-anchor"
 _NO_SPECIFICITY = (0, 0, 0)  # WeasyPrint's specificity for what an element's attributes declare
 _collecting: list[dict] = []  # element -> its anchor, for the StyleFor being built
-_PSEUDO_STYLES = "_handbook_press_pseudo_styles"  # on a StyleFor being built: key -> (style, cascaded)
+_PSEUDO_STYLES = "_handbook_press_pseudo_styles"  # on a StyleFor being built: key -> computed style
 
 
 def _is_anchor(rule) -> bool:
@@ -95,9 +95,10 @@ def set_computed_styles(self, element, parent, root=None, pseudo_type=None, base
     style = pseudo_styles.get(key)
     if style is None:
         _original_set_computed_styles(self, element, parent, root, pseudo_type, base_url, target_collector)
-        pseudo_styles[key] = (computed[element, pseudo_type], cascaded)  # keeps the values' ids taken
+        # The style holds its cascaded values (and its parent): the ids in the key stay theirs.
+        pseudo_styles[key] = computed[element, pseudo_type]
     else:
-        computed[element, pseudo_type] = style[0]
+        computed[element, pseudo_type] = style
 
 
 class _CollectorStandIn:
@@ -134,7 +135,7 @@ def __init__(self, html, sheets, presentational_hints, font_config, target_colle
                 seen.add(id(style))
                 if style["anchor"]:
                     target_collector.collect_anchor(style["anchor"])
-        for (_element, pseudo_type), style in list(computed.items()):
+        for (_element, pseudo_type), style in computed.items():
             if pseudo_type is not None and style["anchor"]:
                 target_collector.collect_anchor(style["anchor"])
 
