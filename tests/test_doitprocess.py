@@ -116,6 +116,40 @@ def test_doit_inside_another_program_leaves_its_end_to_it(tmp_path):
     assert (tmp_path / "torn-down").exists()
 
 
+INTERRUPTED_CLEAN_UP = textwrap.dedent('''
+    import atexit, os, signal, time
+    from pathlib import Path
+
+    from handbook_press import doitprocess
+
+    DOIT_CONFIG = {"reporter": doitprocess.Reporter, "verbosity": 2}
+    HERE = Path(__file__).parent
+
+
+    def clean_up():  # a Ctrl-C lands while an exit function works (as one keeping a cache writes)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.2)
+        (HERE / "cleaned-up").write_text("")
+
+
+    atexit.register(clean_up)
+
+
+    def task_work():
+        return {"actions": [lambda: True]}
+''')
+
+
+def test_a_ctrl_c_during_the_clean_up_of_a_successful_run_lets_it_finish(tmp_path):
+    (tmp_path / "dodo.py").write_text(INTERRUPTED_CLEAN_UP)
+    result = subprocess.run([sys.executable, "-m", "doit", "-f", str(tmp_path / "dodo.py"), "--db-file",
+                             str(tmp_path / ".doit.db"), "work"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr
+    assert (tmp_path / "cleaned-up").exists()
+
+
 def test_an_interrupt_after_the_run_still_ends_the_process_as_interrupted():
     program = ("import atexit; from handbook_press import doitprocess; doitprocess.report_interrupts(); "
                "atexit.register(doitprocess._end_without_teardown); raise KeyboardInterrupt")

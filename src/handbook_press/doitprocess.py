@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import signal
 import sys
 
 from doit.dependency import MD5Checker
@@ -97,6 +98,9 @@ def _end_without_teardown() -> None:
     atexit.unregister(_end_without_teardown)
     if getattr(sys, "last_type", None) is not None:
         return  # an uncaught exception (Ctrl-C after the run): Python ends the process with its status
+    # The run succeeded and every file it wrote is whole: a Ctrl-C now would only cut the clean-up
+    # in two (a font folder left behind, a traceback from an exit function that keeps a cache).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit._run_exitfuncs()  # the others, in their order
     for stream in (sys.stdout, sys.stderr):
         try:
