@@ -1,6 +1,8 @@
 """The font files' PDF data worked out beside the layout: the same files, fontTools not asked again."""
 
 import os
+import signal
+import time
 
 import pytest
 from weasyprint import CSS, HTML
@@ -124,8 +126,9 @@ def test_a_rewritten_font_is_left_to_weasyprint(no_programs, tmp_path):
 def test_with_one_core_nothing_is_worked_out_ahead(monkeypatch, no_programs):
     monkeypatch.setattr(fontprograms, "can_fork", lambda: False)
     monkeypatch.setattr(fontprograms, "work_out", lambda files: pytest.fail("worked out on the only core"))
-    pending = fontprograms.FontPrograms.beside(STYLES)
+    pending = fontprograms.FontPrograms.beside(STYLES, first=lambda: pytest.fail("run ahead on the only core"))
     assert pending.pid is None
+    pending.first_done()
     pending.receive()
     pending.close()
     assert not fontprograms._known
@@ -135,3 +138,39 @@ def test_an_unreadable_font_is_left_to_weasyprint(tmp_path, no_programs):
     good = STYLES / "fonts" / "JetBrainsMono-Regular.ttf"
     programs = fontprograms.work_out([tmp_path / "gone.otf", good])
     assert list(programs) == [fontprograms.digest(good.read_bytes())]
+
+
+def test_the_helper_runs_its_first_job_before_the_fonts(tmp_path, no_programs):
+    marker = tmp_path / "first"
+
+    def first():
+        time.sleep(0.3)  # first_done must wait for it
+        marker.write_text(str(os.getpid()))
+
+    pending = fontprograms.FontPrograms.beside(STYLES, first=first)
+    pending.first_done()
+    assert marker.is_file() and int(marker.read_text()) == pending.pid != os.getpid()
+    pending.first_done()  # once is enough: a second call returns at once
+    pending.receive()
+    assert len(fontprograms._known) == 9
+    pending.close()
+
+
+def test_a_failed_first_job_leaves_the_fonts_worked_out(no_programs):
+    def first():
+        raise OSError("read-only build folder")
+
+    pending = fontprograms.FontPrograms.beside(STYLES, first=first)
+    pending.first_done()
+    pending.receive()
+    assert len(fontprograms._known) == 9
+    pending.close()
+
+
+def test_first_done_returns_when_the_helper_dies(no_programs):
+    pending = fontprograms.FontPrograms.beside(STYLES, first=lambda: time.sleep(60))
+    os.kill(pending.pid, signal.SIGKILL)
+    started = time.monotonic()
+    pending.first_done()
+    assert time.monotonic() - started < 5
+    pending.close()

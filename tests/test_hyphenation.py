@@ -87,3 +87,30 @@ def test_a_process_that_parsed_it_for_one_build_keeps_it_for_another(tmp_path, f
     monkeypatch.setattr(pyphen, "hdcache", {})  # a later process, building into the other folder
     hyphenation.preload("en", tmp_path / "another")
     assert len(parsed) == 1
+
+
+def test_ahead_is_a_job_that_keeps_the_dictionary_for_preload(tmp_path, fresh_pyphen, monkeypatch):
+    parsed = _counting_parses(monkeypatch)
+    job = hyphenation.ahead("en", tmp_path)
+    job()  # as the PDF task's helper runs it, in another process
+    assert len(parsed) == 1 and hyphenation.cache_path(tmp_path, pyphen.language_fallback("en")).is_file()
+    monkeypatch.setattr(pyphen, "hdcache", {})  # this process has not parsed it
+    hyphenation.preload("en", tmp_path)
+    assert len(parsed) == 1
+    assert hyphenation.ahead("en", tmp_path) is None  # kept: nothing to do ahead
+    assert hyphenation.ahead(None, tmp_path) is None and hyphenation.ahead("tlh", tmp_path) is None
+
+
+def test_a_pdf_from_scratch_has_its_helper_parse_the_dictionary(tmp_path, fresh_pyphen, monkeypatch):
+    """In a fresh build folder the PDF task's helper parses and keeps the dictionary while this
+    process imports WeasyPrint: this process only unpickles it."""
+    import contextlib
+    import io
+
+    from .conftest import CONTENT, pdf_task_outputs
+
+    parsed = _counting_parses(monkeypatch)
+    with contextlib.redirect_stderr(io.StringIO()):
+        pdf_task_outputs(CONTENT, tmp_path / "build")
+    assert parsed == []
+    assert hyphenation.cache_path(tmp_path / "build" / "cache", pyphen.language_fallback("en")).is_file()

@@ -14,7 +14,7 @@ def test_the_listing_is_remembered_and_follows_every_change(tmp_path):
     content = shutil.copytree(CONTENT, tmp_path / "content")
     build = tmp_path / "build"
     first = section_listing(content, build)
-    assert first.slug == "mlops-handbook" and len(first.sections) == 16
+    assert first.slug == "mlops-handbook" and len(first.sections) == 16 and first.language == "en"
     assert first.sections[0] == ("sections__foundations-of-mlops.md",
                                  (content / "sections" / "foundations-of-mlops.md").resolve())
     assert listing_cache_path(build).is_file()

@@ -308,9 +308,13 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
     from .fontprograms import FontPrograms
+    from .taskinputs import section_listing
 
-    # Before importing WeasyPrint: the helper has the second core to itself meanwhile.
-    font_programs = FontPrograms.beside(paths.styles)
+    # Before importing WeasyPrint: the helper has the second core to itself meanwhile. It first
+    # parses the hyphenation dictionary when build/cache has none (the language as dodo.py's
+    # listing read it: a wrong guess costs only a parse here), then works out the fonts.
+    language = section_listing(paths.content, paths.build).language
+    font_programs = FontPrograms.beside(paths.styles, first=hyphenation.ahead(language, paths.build / "cache"))
     try:
         return _build_pdf(paths, version, strict, profile_name, cached, font_programs)
     finally:
@@ -332,6 +336,7 @@ def _build_pdf(paths: Paths, version: str | None, strict: bool, profile_name: st
     if inputs is None:
         return False
     profile, book, book_html = inputs
+    font_programs.first_done()  # the dictionary kept by the helper
     hyphenation.preload(book.metadata.language, paths.build / "cache")  # before any child is forked
     trim = inches(book.metadata.trim_width), inches(book.metadata.trim_height)
 

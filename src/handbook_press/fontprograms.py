@@ -32,6 +32,7 @@ import pickle
 import signal
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import pdfwriter
 from .sidebyside import can_fork, fork_pickling
@@ -111,20 +112,48 @@ def forget() -> None:
 class FontPrograms:
     """The helper's answer, pending: `receive` waits for it (long done by the writes) and registers it."""
 
-    def __init__(self, pid: int | None = None, read_end: int | None = None):
+    def __init__(self, pid: int | None = None, read_end: int | None = None, first_end: int | None = None):
         self.pid = pid
         self.read_end = read_end
+        self.first_end = first_end  # closed by the helper when ``first`` is done
 
     @classmethod
-    def beside(cls, styles: Path) -> "FontPrograms":
+    def beside(cls, styles: Path, first: Callable[[], object] | None = None) -> "FontPrograms":
         """Start working out the programs of the fonts under ``styles`` in a forked helper.
-        With one core (or no fork) nothing is worked out ahead: the writes do it as before."""
+        ``first()`` runs there before the fonts (a job this process waits for with `first_done`:
+        the fonts are wanted only at the writes). With one core (or no fork) nothing is worked
+        out ahead and ``first`` is not run: the writes do it as before."""
         files = font_files(styles)
-        if not files or not can_fork():
+        if not (files or first) or not can_fork():
             return cls()
+        first_end, first_signal = os.pipe()
+
+        def work() -> dict[bytes, FontProgram]:
+            os.close(first_end)
+            try:
+                if first is not None:
+                    first()
+            except Exception:  # noqa: BLE001 - this process does the job itself (`first_done`)
+                pass
+            finally:
+                os.close(first_signal)
+            return work_out(files)
+
         # The helper's answer waits in the pipe (it blocks there) until the writes take it.
-        pid, read_end = fork_pickling(lambda: work_out(files))
-        return cls(pid, read_end)
+        pid, read_end = fork_pickling(work)
+        os.close(first_signal)
+        return cls(pid, read_end, first_end)
+
+    def first_done(self) -> None:
+        """Wait until the helper has run ``first`` (or has died: then it is not done)."""
+        if self.first_end is None:
+            return
+        first_end, self.first_end = self.first_end, None
+        try:
+            while os.read(first_end, 1):  # nothing is written: the end of file says done
+                pass
+        finally:
+            os.close(first_end)
 
     def receive(self) -> None:
         """Register the programs for this process's writes (and the children it forks for them)."""
@@ -139,6 +168,9 @@ class FontPrograms:
 
     def close(self) -> None:
         """Stop the helper if its answer was never taken (the layout failed, or was not kept)."""
+        if self.first_end is not None:
+            os.close(self.first_end)
+            self.first_end = None
         if self.read_end is not None:
             os.close(self.read_end)
             self.read_end = None

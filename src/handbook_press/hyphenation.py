@@ -9,7 +9,8 @@ dictionary unpickles in 4 ms. `preload` puts it into pyphen's own cache
 anything is laid out, so forked children have it too: from build/cache when a
 build parsed it before (kept under a digest of the dictionary file and
 pyphen's version), else parsed and kept there. The same patterns, the same
-hyphens (tested).
+hyphens (tested). In a build from scratch the PDF task has its helper parse and
+keep it (`ahead`) while this process imports WeasyPrint.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import pickle
 from pathlib import Path
+from typing import Callable
 
 from .files import write_atomic
 
@@ -25,6 +27,18 @@ CACHE_FORMAT = 1
 
 def cache_path(cache_folder: Path, language: str) -> Path:
     return Path(cache_folder) / f"hyphenation-{language}.pickle"
+
+
+def ahead(language: str | None, cache_folder: Path) -> Callable[[], None] | None:
+    """A job for a helper process to run before this one's `preload`: parse ``language``'s
+    dictionary and keep it in ``cache_folder`` (`preload` then unpickles it). None when one is
+    kept there already or the language has none."""
+    import pyphen
+
+    fallback = pyphen.language_fallback(language) if language else None
+    if fallback is None or cache_path(cache_folder, fallback).exists():
+        return None
+    return lambda: preload(fallback, cache_folder)
 
 
 def preload(language: str, cache_folder: Path) -> None:

@@ -20,7 +20,7 @@ from .filedigests import sha256_of
 from .sectioncache import book_cache_path
 
 METADATA_FILE = "handbook.yaml"
-LISTING_FORMAT = 1
+LISTING_FORMAT = 2
 # {% import "x" %}, {% from "x" import … %}, {% extends "x" %}, {% include "x" %}: literal names,
 # the only ones jinja2.meta.find_referenced_templates reports too.
 TEMPLATE_REFERENCE = re.compile(r"""\{%-?\s*(?:import|from|extends|include)\s+(["'])([^"']+)\1""")
@@ -30,6 +30,8 @@ TEMPLATE_REFERENCE = re.compile(r"""\{%-?\s*(?:import|from|extends|include)\s+([
 class Listing:
     slug: str  # names the outputs; "handbook" while handbook.yaml cannot be read
     sections: list[tuple[str, Path]]  # (task key, file) of each listed section file that exists
+    # The book's language: the PDF task has its hyphenation dictionary parsed ahead (`build.build_pdf`).
+    language: str | None = None
 
 
 def listing_cache_path(build: Path) -> Path:
@@ -37,7 +39,7 @@ def listing_cache_path(build: Path) -> Path:
 
 
 def section_listing(content: Path, build: Path) -> Listing:
-    """The slug and the section files handbook.yaml lists and that exist."""
+    """The slug, the language and the section files handbook.yaml lists and that exist."""
     content = Path(content)
     try:
         metadata = (content / METADATA_FILE).read_bytes()
@@ -51,14 +53,14 @@ def section_listing(content: Path, build: Path) -> Listing:
             sections = [(key, Path(file)) for key, file in saved["sections"]]
             # A listed file created or deleted since changes the listing too.
             if all(f.is_file() for _, f in sections) and not any(Path(f).exists() for f in saved["missing"]):
-                return Listing(saved["slug"], sections)
+                return Listing(saved["slug"], sections, saved["language"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
     listing, missing = _read_listing(content)
     if listing is not None:
         try:
             write_atomic(cache, json.dumps({"format": LISTING_FORMAT, "metadata": digest, "content": str(content),
-                                            "slug": listing.slug, "missing": missing,
+                                            "slug": listing.slug, "language": listing.language, "missing": missing,
                                             "sections": [[key, str(file)] for key, file in listing.sections]}))
         except OSError:  # a read-only build folder: parse again next time
             pass
@@ -78,7 +80,8 @@ def _read_listing(content: Path) -> tuple[Listing | None, list[str]]:
     named = [entry.get("file") if isinstance(entry, dict) else entry for entry in data["sections"]]
     missing = [str((content / name).resolve()) for name in named
                if isinstance(name, str) and not (content / name).is_file()]
-    return Listing(metadata.slug, [(section_key(content, s.file), s.file) for s in sources]), missing
+    return Listing(metadata.slug, [(section_key(content, s.file), s.file) for s in sources],
+                   metadata.language), missing
 
 
 def template_files(templates: Path, name: str) -> list[Path]:
