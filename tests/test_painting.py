@@ -32,8 +32,8 @@ def chapter(title: str, extra: str = "") -> str:
     return f"<h1>{title}</h1>" + f"<p>{PROSE * 6}</p>" * 3 + extra
 
 
-def lay_out(body: str, base: Path = STYLES):
-    fonts = font_configuration()  # as the books: only the fonts of styles/fonts, on any machine
+def lay_out(body: str, base: Path = STYLES, fonts=None):
+    fonts = fonts or font_configuration()  # as the books: only the fonts of styles/fonts, on any machine
     sheets = [CSS(filename=str(STYLES / "fonts.css"), font_config=fonts), CSS(string=CSS_TEXT, font_config=fonts)]
     html = f'<!DOCTYPE html><html lang="en"><head><title>T</title></head><body>{body}</body></html>'
     return HTML(string=html, base_url=str(base) + "/").render(stylesheets=sheets, font_config=fonts, pdf_tags=True)
@@ -175,3 +175,76 @@ def test_the_books_pdfs_drawn_once_read_as_drawn_twice(tmp_path, monkeypatch):
     assert records == records_twice
     assert pages_as_seen(printed) == pages_as_seen(printed_twice)
     assert not any(re.search(rb"(^|\n)(BDC|BMC|EMC)(\n|$)", stream) for stream in content_streams(printed))
+
+
+@pytest.mark.parametrize("drawn", [2, 5])
+def test_pages_drawn_ahead_by_the_child_that_laid_them_out_give_the_same_file(drawn):
+    """A child draws some of its pages while it waits (`draw_ahead`, its boxes named by place),
+    then they cross a pipe pickled: replayed with the rest recorded here, the same file."""
+    from handbook_press import splitbody
+
+    fonts = font_configuration()
+    document = lay_out(BOOK, fonts=fonts)
+    theirs = list(range(3, len(document.pages)))  # the back of the book, as the body child's share
+    pickled = splitbody.dumps_pages([document.pages[index] for index in theirs])
+    warnings: list[str] = []
+    ahead = painting.draw_ahead(document, [document.pages[index] for index in theirs],
+                                lambda: len(warnings) >= drawn or warnings.append("drawn") is not None, [])
+    assert len(ahead.share.recordings) == drawn
+    ahead = pickle.loads(pickle.dumps(ahead))
+    received = splitbody.loads_pages(pickled, fonts)
+    ahead.pages = received
+    pages = document.pages[:3] + received
+    whole = document.copy(pages)
+    shares = painting.record_on_two_cores(whole, [], [ahead])
+    assert len(shares) == 3 and sorted(shares[0].recordings) == list(range(3, 3 + drawn))
+    assert written(replayed(whole, shares), tagged=True) == written(document, tagged=True)
+    # The print interior (untagged) as from shares recorded here alone.
+    assert written(replayed(whole, shares), tagged=False) == \
+        written(replayed(document, painting.record_on_two_cores(document, [])), tagged=False)
+
+
+def test_a_share_drawn_ahead_of_pages_laid_out_again_is_not_used():
+    document = lay_out(BOOK)
+    ahead = painting.draw_ahead(document, document.pages[2:], lambda: False, [])
+    ahead.pages = list(document.pages[2:])
+    assert ahead.placed(document.pages) is not None
+    ahead.pages[1] = lay_out(BOOK).pages[3]  # not one of the document's: its part was laid out here
+    assert ahead.placed(document.pages) is None
+    shares = painting.record_on_two_cores(document, [], [ahead])
+    assert len(shares) == 2 and len(shares[0].recordings) + len(shares[1].recordings) == len(document.pages)
+
+
+@pytest.mark.skipif(not sidebyside.can_fork(), reason="one core, or no fork: no child lays anything out")
+def test_the_books_pdfs_with_pages_drawn_ahead_by_the_children(tmp_path, monkeypatch):
+    """The handbook's PDF task where the children that laid pages out draw all of them, or the
+    first few, before they send them: the same files as when they draw none."""
+    import contextlib
+    import io
+
+    from handbook_press import splitbody
+
+    from .conftest import CONTENT, pdf_task_outputs
+
+    real_draw_ahead, real_record = painting.draw_ahead, painting.record_on_two_cores
+    ahead_sizes: list[list[int]] = []
+
+    def record_on_two_cores(document, warnings, ahead=()):
+        ahead_sizes.append([len(drawn.share.recordings) for drawn in ahead])
+        return real_record(document, warnings, ahead)
+
+    monkeypatch.setattr(painting, "record_on_two_cores", record_on_two_cores)
+    outputs = []
+    with contextlib.redirect_stderr(io.StringIO()):
+        for drawn in ("all", "the first three", "none"):
+            if drawn == "none":
+                monkeypatch.setattr(splitbody, "_drawn_until_wanted", lambda *args: None)
+            else:  # the children inherit it
+                limit = {"all": 10**6, "the first three": 3}[drawn]
+                monkeypatch.setattr(splitbody, "draw_ahead", lambda document, pages, stop, warnings: real_draw_ahead(
+                    document, pages[:limit], lambda: False, warnings))
+            outputs.append(pdf_task_outputs(CONTENT, tmp_path / drawn.replace(" ", "-")))
+    everything, first_three, none = ahead_sizes
+    assert len(everything) == 2 and everything[0] > 3 and everything[1] > 0, "both children drew pages"
+    assert first_three == [3, min(3, everything[1])] and none == []
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[2]

@@ -365,3 +365,72 @@ def test_images_cross_or_are_laid_out_here(tmp_path, monkeypatch):
     images = [name for page in reader.pages for name in page.images]
     text = "".join(page.extract_text() for page in reader.pages)
     assert images and "A figure:" in text and "A diagram:" in text
+
+
+def drawing_until_wanted(record: Path):
+    """A `painting.draw_ahead` for fake pages: draws nothing until this process wants the pages
+    (so the signal must come), then reports every page drawn; the pages' anchors go to ``record``."""
+    from handbook_press import painting
+
+    def draw_ahead(document, pages, stop, warnings):
+        deadline = time.monotonic() + 30
+        while not stop() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        record.write_text(repr([page.anchors for page in pages]) if time.monotonic() < deadline else "no signal")
+        return painting.DrawnAhead(painting.Share(recordings={n: None for n in range(len(pages))}))
+
+    return draw_ahead
+
+
+@needs_two_cores
+@pytest.mark.parametrize("asked", ["as laid out", "at other folios"])
+def test_the_body_child_draws_its_pages_until_they_are_wanted(asked, monkeypatch, tmp_path):
+    """What the child drew comes with the pages that take its placeholders' places; if this
+    process lays any of its parts out again (asked at other folios), none of it is used."""
+    monkeypatch.setattr(splitbody, "fix_folios", renumber)
+    monkeypatch.setattr(splitbody, "draw_ahead", drawing_until_wanted(tmp_path / "drawn"))
+    page_counts = [3, 2, 5, 1, 4, 2, 3, 1, 2]
+    parts = fake_parts(len(page_counts))
+    warnings, refused, calls, ahead = [], [], [], []
+    lay_out = fake_lay_out(page_counts, warnings, refused, calls, tmp_path / "child-started")
+    split = splitbody.lay_out_body(parts, lay_out, None, warnings, refused, ahead)
+    theirs = {section_of(html) for html, _ in split.theirs}
+    placeholders = assemble_body(split, parts, lay_out)
+    if asked == "at other folios":  # as if the front matter moved the child's share by a page
+        split.asked = {part: folio + 1 for part, folio in split.asked.items()}
+    pages = split.finish(placeholders)
+    drawn = eval((tmp_path / "drawn").read_text())
+    assert drawn == [{f"s{index}p{n}": (0, 0)} for index in sorted(theirs) for n in range(page_counts[index])]
+    if asked == "as laid out":
+        check_body(pages, page_counts)
+        assert len(ahead) == 1 and len(ahead[0].pages) == len(drawn)
+        assert all(any(page is mine for mine in pages) for page in ahead[0].pages), "the pages received"
+        assert [page.anchors for page in ahead[0].pages] == drawn
+    else:
+        assert ahead == [] and split.delivered == 0
+
+
+@needs_two_cores
+def test_the_matter_child_draws_its_pages_until_they_are_wanted(monkeypatch, tmp_path):
+    monkeypatch.setattr(splitbody, "fix_folios", renumber)
+    monkeypatch.setattr(splitbody, "draw_ahead", drawing_until_wanted(tmp_path / "drawn"))
+    warnings, refused, calls, ahead = [], [], [], []
+    front, contents, back = splitbody.lay_out_matter(fake_lay_out([5, 3, 2], warnings, refused, calls), None,
+                                                     warnings, refused, ("<section 0>", "", None),
+                                                     ("<section 1>", "", None), ("<section 2>", "", 41), ahead=ahead)
+    index_here = (2, 41) in calls
+    mine = contents.pages + ([] if index_here else back.pages)
+    assert len(ahead) == 1 and [id(page) for page in ahead[0].pages] == [id(page) for page in mine]
+    assert eval((tmp_path / "drawn").read_text()) == [page.anchors for page in mine]
+
+
+@needs_two_cores
+def test_without_ahead_the_children_draw_nothing(monkeypatch, tmp_path):
+    monkeypatch.setattr(splitbody, "fix_folios", renumber)
+    monkeypatch.setattr(splitbody, "draw_ahead", drawing_until_wanted(tmp_path / "drawn"))
+    parts = fake_parts(6)
+    split = splitbody.lay_out_body(parts, fake_lay_out([2] * 6, [], [], []), None, [], [])
+    split.finish(assemble_body(split, parts, fake_lay_out([2] * 6, [], [], [])))
+    splitbody.lay_out_matter(fake_lay_out([5, 3, 2], [], [], []), None, [], [], ("<section 0>", "", None),
+                             ("<section 1>", "", None), ("<section 2>", "", 41))
+    assert not (tmp_path / "drawn").exists()

@@ -1,4 +1,4 @@
-"""Draw each page once for both PDFs, half of the pages in each of two processes.
+"""Draw each page once for both PDFs, spread over the processes that have a core free.
 
 WeasyPrint draws a page by walking its boxes and shaping every line with Pango
 again: most of a PDF's write (1.2 of 2.0 s for the x1 book), and the reading
@@ -10,14 +10,18 @@ transparency states it used first. Both writes then replay the recordings in
 place of drawing (``replaying``), so WeasyPrint's writer does everything else
 as before: links, bookmarks, the tag tree, fonts, metadata.
 
-The pages are cut in two shares of about the same amount of text; a forked
-child records the second while this process records the first (on one core,
-both here, the same way). Every share starts with no fonts and no states, and a
+The children that laid pages out (`splitbody`) draw them while they wait for
+this process to take them, at the lowest priority, until it does
+(`draw_ahead`): a share of their own. The pages left are cut in two shares of
+about the same amount of text; a forked child records the second while this
+process records the first (on one core, both here, the same way). Every share
+draws its pages in page order and starts with no fonts and no states, and a
 replay adds a page's first-used fonts and states in page order: the order a
 sequential drawing meets them, so the files are the same whichever process drew
 a page, and the reading edition is byte for byte what WeasyPrint alone writes
 (tested). Tagged boxes cross as ids: a forked child has its parent's objects at
-the same addresses, and each id is looked up among the page's own boxes.
+the same addresses, and each id is looked up among the page's own boxes; pages
+drawn ahead crossed pickled, so their boxes go by their place among the page's.
 
 A page whose drawing needs what a recording cannot carry — an image, a pattern,
 a shading, a transparency group or blend state (named by WeasyPrint in the
@@ -30,9 +34,11 @@ drawn) has every page of the document drawn live. Tied to the pinned WeasyPrint 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pydyf
 import weasyprint
@@ -110,8 +116,10 @@ def _untagged(items: list) -> bytes:
     return b"\n".join(pydyf._to_bytes(item) for item in kept)
 
 
-def record(document, indices, warnings: list[str] | None = None) -> Share:
-    """Draw ``document.pages[i]`` for each i of ``indices``, tagged, into recordings."""
+def record(document, indices, warnings: list[str] | None = None,
+           stop: Callable[[int], bool] | None = None) -> Share:
+    """Draw ``document.pages[i]`` for each i of ``indices`` (in increasing order), tagged, into
+    recordings; ``stop(i)`` True ends the share before page i."""
     share = Share()
     warnings_before = len(warnings) if warnings is not None else 0
     resources = pydyf.Dictionary({"ExtGState": pydyf.Dictionary(), "XObject": pydyf.Dictionary(),
@@ -119,6 +127,8 @@ def record(document, indices, warnings: list[str] | None = None) -> Share:
                                   "ColorSpace": None})
     images: dict = {}
     for index in indices:
+        if stop is not None and stop(index):
+            break
         page = document.pages[index]
         fonts_before, states_before = len(share.fonts), len(resources["ExtGState"])
         missing_before = sum(len(font.missing) for font in share.fonts.values())
@@ -175,19 +185,75 @@ def split_point(pages) -> int:
     return len(pages)
 
 
-def record_on_two_cores(document, warnings: list[str]) -> list[Share]:
-    """Both shares of ``document``'s pages, the second recorded in a forked child."""
-    cut = split_point(document.pages)
+def record_on_two_cores(document, warnings: list[str], ahead: Sequence[DrawnAhead] = ()) -> list[Share]:
+    """Shares of all of ``document``'s pages: those drawn ahead by the children that laid them
+    out (`draw_ahead`), then the rest in two, the second recorded in a forked child."""
+    placed = [share for share in (drawn.placed(document.pages) for drawn in ahead) if share is not None]
+    covered = {index for share in placed for index in share.recordings}
+    rest = [index for index in range(len(document.pages)) if index not in covered]
+    cut = split_point([document.pages[index] for index in rest])
     # Frozen, the laid-out pages are left out of garbage collections: a collection
     # in the child would touch every object and copy the memory it shares with us.
     gc.freeze()
     try:
-        second, first = side_by_side(lambda: record(document, range(cut, len(document.pages)), warnings),
-                                     lambda: record(document, range(cut), warnings))
+        second, first = side_by_side(lambda: record(document, rest[cut:], warnings),
+                                     lambda: record(document, rest[:cut], warnings))
     finally:
         gc.unfreeze()
-    warnings.extend(message for message in second.warnings if message not in warnings)
-    return [first, second]
+    for share in (*placed, second):
+        warnings.extend(message for message in share.warnings if message not in warnings)
+    return [*placed, first, second]
+
+
+@dataclass
+class DrawnAhead:
+    """Pages a child drew after laying them out, while this process was still busy: a share
+    whose tagged boxes are named by their place among their page's boxes (their ids are the
+    child's), and the pages drawn, as this process received them (`placed`)."""
+
+    share: Share
+    pages: list = field(default_factory=list)
+
+    def placed(self, document_pages: list) -> Share | None:
+        """The share keyed by the pages' places in ``document_pages`` and naming this process's
+        boxes; None if a page drawn is not there (its part was laid out again here): the
+        share's first uses of fonts would then be wrong for the others."""
+        place = {id(page): index for index, page in enumerate(document_pages)}
+        if any(id(page) not in place for page in self.pages):
+            return None
+        share = Share(fonts=self.share.fonts, warnings=self.share.warnings)
+        for position, recording in self.share.recordings.items():
+            page = self.pages[position]
+            if recording is not None:
+                boxes = list(page._page_box.descendants(placeholders=True))
+                recording = dataclasses.replace(
+                    recording, tags=[(id(boxes[n]), tag, mcid) for n, tag, mcid in recording.tags],
+                    boxes={id(boxes[n]): boxes[n] for n, _, _ in recording.tags})
+            share.recordings[place[id(page)]] = recording
+        return share
+
+
+def draw_ahead(document, pages: list, stop: Callable[[], bool], warnings: list[str]) -> DrawnAhead:
+    """In a child, ``pages`` (laid out there, in page order, as pickled for this process) drawn
+    until ``stop()``: the share without its pages, its boxes named by place (`DrawnAhead`).
+    ``document`` is one the pages were laid out in; ``warnings``, the list WeasyPrint's go to."""
+    places: list[dict[int, int]] = []
+
+    def stop_or_place(index: int) -> bool:
+        if stop():
+            return True
+        # Taken before the page is drawn, on its boxes as they were pickled.
+        places.append({id(box): n for n, box in enumerate(pages[index]._page_box.descendants(placeholders=True))})
+        return False
+
+    share = record(SimpleNamespace(pages=pages, color_profiles=document.color_profiles,
+                                   output_intent=document.output_intent), range(len(pages)), warnings, stop_or_place)
+    for position, recording in share.recordings.items():
+        if recording is not None:
+            share.recordings[position] = dataclasses.replace(
+                recording, tags=[(places[position][box_id], tag, mcid) for box_id, tag, mcid in recording.tags],
+                boxes=None)
+    return DrawnAhead(share)
 
 
 class _FontTable:

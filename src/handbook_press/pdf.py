@@ -236,11 +236,14 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
 
     with weasyprint_warnings() as warnings:
         blank = setter.blank_verso()
-        laid_body = lay_out_body(body, setter.lay_out, setter.font_config, warnings, setter.fetcher.refused)
+        # Pages the children draw while they wait for this process to take them.
+        ahead: list[painting.DrawnAhead] | None = [] if painting.supported() else None
+        laid_body = lay_out_body(body, setter.lay_out, setter.font_config, warnings, setter.fetcher.refused,
+                                 ahead)
 
         def lay_out_matter_here(front, contents, back):  # on two cores, as the body
             parts = lay_out_matter(setter.lay_out, setter.font_config, warnings, setter.fetcher.refused,
-                                   front, contents, back, meanwhile=laid_body.receive)
+                                   front, contents, back, meanwhile=laid_body.receive, ahead=ahead)
             if records is not None:
                 for (html, css, _), part in zip((front, contents, back), parts):
                     records.put(html, css, part)
@@ -267,7 +270,7 @@ def render_pdf(book_html: BookHtml, book: Book, *, content: Path, templates: Pat
                                                     edition))
         stages = {"layout": time.perf_counter() - started}
         if painting.supported():  # each page drawn once, for both writes, on two cores
-            shares = painting.record_on_two_cores(document, warnings)
+            shares = painting.record_on_two_cores(document, warnings, ahead or ())
             document = document.copy(painting.replaying(document.pages, shares))
             print_document = print_document.copy(painting.replaying(print_document.pages, shares))
             stages["drawing"] = time.perf_counter() - started - stages["layout"]

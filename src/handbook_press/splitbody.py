@@ -31,15 +31,22 @@ The front matter, contents and index need only the body's folios. The contents,
 the longest of them at every size, go to a second child, which numbers them
 from 1 and gets its folios as above, once this process has laid out the front
 matter before them.
+
+A child whose pages are ready waits for this process to take them. Meanwhile,
+at the lowest priority (only on a core nobody else wants), it draws them for
+both PDFs (`painting.draw_ahead`), page by page, until this process asks for
+them: fewer pages are left to draw once the layout is done.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import gc
 import io
 import os
 import pickle
+import select
 import signal
 import tempfile
 from dataclasses import dataclass
@@ -49,6 +56,7 @@ from weasyprint.formatting_structure.boxes import MarginBox
 from weasyprint.text.fonts import FontConfiguration
 
 from . import sidebyside
+from .painting import DrawnAhead, draw_ahead
 from .paging import Matter, folio_after, lay_out_in_order, opening_index
 
 LayOut = Callable[..., Any]  # Typesetter.lay_out(html, css, first_folio)
@@ -243,11 +251,12 @@ class _Meeting:
 
 
 def _child(parts: Sequence[Part], lay_out: LayOut, meeting: _Meeting, warnings: list[str], refused: list[str],
-           to_parent: int, from_parent: int) -> None:
-    laid, reported = {}, {}
+           to_parent: int, from_parent: int, wanted: int | None) -> None:
+    laid, reported, document = {}, {}, None
     while (index := meeting.from_back()) is not None:
         warnings_before, refused_before = len(warnings), len(refused)
-        laid[index] = list(lay_out(*parts[index], None).pages)
+        document = lay_out(*parts[index], None)
+        laid[index] = list(document.pages)
         reported[index] = (warnings[warnings_before:], refused[refused_before:])
     anchors = {index: [dict(page.anchors) for page in pages] for index, pages in laid.items()}
     _send(to_parent, pickle.dumps((anchors, reported), protocol=pickle.HIGHEST_PROTOCOL))
@@ -267,7 +276,50 @@ def _child(parts: Sequence[Part], lay_out: LayOut, meeting: _Meeting, warnings: 
             if not fix_folios(laid[index], lay_out, folios[index]):
                 laid[index] = None
     fixed = {index: (folios[index], _pickled(pages) if pages is not None else None) for index, pages in laid.items()}
-    _send(to_parent, pickle.dumps(fixed, protocol=pickle.HIGHEST_PROTOCOL))
+    order = [index for index in sorted(fixed) if fixed[index][1] is not None]
+    drawn = _drawn_until_wanted(document, [page for index in order for page in laid[index]], wanted, warnings)
+    _send(to_parent, pickle.dumps((fixed, (order, drawn)), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _drawn_until_wanted(document, pages: list, wanted: int | None, warnings: list[str]) -> DrawnAhead | None:
+    """In a child whose pages are pickled, waiting for this process: its pages drawn meanwhile
+    (`painting.draw_ahead`), until this process wants them (a byte on ``wanted``), so that the
+    drawing left after the layout is shorter. None if not asked to, or nothing was drawn."""
+    if wanted is None or document is None or not pages:
+        return None
+    # Only on a core nobody else wants: this process or the other child may still be laying out.
+    with contextlib.suppress(OSError):
+        os.nice(19)
+    drawn = draw_ahead(document, pages, lambda: bool(select.select([wanted], [], [], 0)[0]), warnings)
+    return drawn if drawn.share.recordings else None
+
+
+class _Wanted:
+    """Tells a child drawing ahead (`_drawn_until_wanted`) that this process wants its pages:
+    a byte down a pipe, not the pipe's end (a child forked meanwhile holds a copy of it)."""
+
+    def __init__(self, enabled: bool):
+        self.read_end, self.write_end = os.pipe() if enabled else (None, None)
+
+    def in_child(self) -> int | None:
+        if self.write_end is not None:
+            os.close(self.write_end)
+        return self.read_end
+
+    def in_parent(self) -> None:
+        if self.read_end is not None:
+            os.close(self.read_end)
+            self.read_end = None
+
+    def now(self) -> None:
+        if self.write_end is None:
+            return
+        try:
+            os.write(self.write_end, b"!")
+        except OSError:  # the child is gone: its pages are laid out here
+            pass
+        os.close(self.write_end)
+        self.write_end = None
 
 
 def _pickled(pages: list) -> bytes | None:
@@ -284,6 +336,7 @@ class SplitBody:
     the child's as placeholders until `finish`."""
 
     def __init__(self, parts: Sequence[Part], lay_out: LayOut, font_config: FontConfiguration):
+        self._parts = list(parts)
         self.index_of = {part: index for index, part in enumerate(parts)}
         self.lay_out = lay_out
         self.font_config = font_config
@@ -294,6 +347,8 @@ class SplitBody:
         self.received: dict[Part, list] | None = None  # by part, once `receive` has run
         self.pid: int | None = None
         self.from_child: int | None = None
+        self.wanted = _Wanted(False)
+        self.ahead: list[DrawnAhead] | None = None  # where the child's pages drawn ahead go
 
     def take(self, html: str, css: str, first_folio: int | None):
         """The part as laid out with ``first_folio`` (or its placeholder pages), or None: lay it out here."""
@@ -311,14 +366,19 @@ class SplitBody:
         processes keep both cores busy (the front matter's layout), else in `finish`."""
         if self.received is not None:
             return
+        self.wanted.now()
         data = _receive(self.from_child) if self.from_child is not None else None
-        delivered = pickle.loads(data) if data is not None else {}
+        delivered, (order, drawn) = pickle.loads(data) if data is not None else ({}, ((), None))
         self.close()
         self.received = {}
         for part, folio in self.asked.items():
             child_folio, pickled = delivered.get(self.index_of[part], (None, None))
             if pickled is not None and child_folio == folio:
                 self.received[part] = loads_pages(pickled, self.font_config)
+        parts = [self.received.get(self._parts[index]) for index in order]
+        if drawn is not None and self.ahead is not None and all(pages is not None for pages in parts):
+            drawn.pages = [page for pages in parts for page in pages]
+            self.ahead.append(drawn)
 
     def finish(self, pages: list) -> list:
         """``pages`` with the child's pages in place of their placeholders (any it did not
@@ -339,6 +399,7 @@ class SplitBody:
 
     def close(self) -> None:
         """End the child (it is not needed any more, or this process failed) and reap it."""
+        self.wanted.now()
         if self.from_child is not None:
             os.close(self.from_child)
             self.from_child = None
@@ -348,18 +409,22 @@ class SplitBody:
 
 
 def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfiguration,
-                 warnings: list[str], refused: list[str]) -> SplitBody | None:
+                 warnings: list[str], refused: list[str], ahead: list[DrawnAhead] | None = None) -> SplitBody | None:
     """Lay the body's parts out on two cores (see the module's text). The child's WeasyPrint
     warnings and refused URLs join ``warnings`` and ``refused``, in reading order. None when
     the machine has one core or cannot fork: `assemble` lays the parts out as it meets them.
-    The caller must `SplitBody.finish` or `SplitBody.close` it."""
+    The caller must `SplitBody.finish` or `SplitBody.close` it. With ``ahead``, the child draws
+    its pages while it waits for this process to take them; what it drew goes there."""
     if len(parts) < 2 or not sidebyside.can_fork():
         return None
     meeting = _Meeting(len(parts))
+    wanted = _Wanted(ahead is not None)
     pid, up_read, down_write = _fork_talking(
-        lambda to_parent, from_parent: _child(parts, lay_out, meeting, warnings, refused, to_parent, from_parent))
+        lambda to_parent, from_parent: _child(parts, lay_out, meeting, warnings, refused, to_parent, from_parent,
+                                              wanted.in_child()))
+    wanted.in_parent()
     split = SplitBody(parts, lay_out, font_config)
-    split.pid, split.from_child = pid, up_read
+    split.pid, split.from_child, split.wanted, split.ahead = pid, up_read, wanted, ahead
     try:
         try:
             pages = 0
@@ -392,7 +457,8 @@ def lay_out_body(parts: Sequence[Part], lay_out: LayOut, font_config: FontConfig
 
 def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: list[str], refused: list[str],
                    front: Matter, contents: Matter, back: Matter,
-                   meanwhile: Callable[[], None] | None = None) -> tuple[Any, Any, Any]:
+                   meanwhile: Callable[[], None] | None = None,
+                   ahead: list[DrawnAhead] | None = None) -> tuple[Any, Any, Any]:
     """The front matter, its contents and the index (each (html, css, first_folio)), which
     need only the body's folios, laid out on two cores: the front matter here, the contents
     (the longest, at every size) in a forked child, the index by whichever is free first.
@@ -401,13 +467,16 @@ def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: li
     it numbers them from 1 and, once told, lays their folio boxes out again (`fix_folios`),
     as for the body. What the child does not deliver is laid out here. WeasyPrint's warnings
     and refused URLs follow the reading order: front matter, contents, index. ``meanwhile``
-    runs here while the child is still at work (`SplitBody.receive`)."""
+    runs here while the child is still at work (`SplitBody.receive`). With ``ahead``, the child
+    draws its pages while it waits for this process to take them; what it drew goes there."""
     if not sidebyside.can_fork():
         return lay_out_in_order(lay_out, front, contents, back)
     claim = _Meeting(1)  # the index: this process takes it from the front, the child from the back
+    wanted = _Wanted(ahead is not None)
     pid, up_read, down_write = _fork_talking(
         lambda to_parent, from_parent: _matter_child(lay_out, claim, warnings, refused, contents, back,
-                                                     to_parent, from_parent))
+                                                     to_parent, from_parent, wanted.in_child()))
+    wanted.in_parent()
     back_laid = None
     try:
         try:
@@ -423,23 +492,33 @@ def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: li
             back_laid = lay_out(*back)
         if meanwhile is not None:
             meanwhile()
+        wanted.now()
         message = _receive(up_read)
     finally:
+        wanted.now()
         os.close(up_read)
         claim.file.close()
         _end(pid)
     delivered = pickle.loads(message) if message is not None else {}
+    drawn_parts: list = []
     contents_laid = None
     if delivered.get("contents") is not None and delivered["contents"][0] == folio:
         _, data, (their_warnings, their_refused) = delivered["contents"]
         contents_laid = LaidOutPages(loads_pages(data, font_config))
         warnings[after_front[0]:after_front[0]] = their_warnings
         refused[after_front[1]:after_front[1]] = their_refused
+        drawn_parts.append(contents_laid)
     if back_laid is None and delivered.get("back") is not None:
         data, (their_warnings, their_refused) = delivered["back"]
         back_laid = LaidOutPages(loads_pages(data, font_config))
         warnings.extend(their_warnings)
         refused.extend(their_refused)
+        drawn_parts.append(back_laid)
+    drawn = delivered.get("drawn")
+    # Drawn in the child: its contents, then its index if it laid that out; all taken here.
+    if drawn is not None and ahead is not None and len(drawn_parts) == len(delivered) - 1:
+        drawn.pages = [page for part in drawn_parts for page in part.pages]
+        ahead.append(drawn)
     if contents_laid is None:
         reported_from = len(warnings), len(refused)
         contents_laid = lay_out(contents[0], contents[1], folio)
@@ -458,10 +537,14 @@ def _move_after(items: list, start: int, at: int) -> None:
 
 
 def _matter_child(lay_out: LayOut, claim: _Meeting, warnings: list[str], refused: list[str],
-                  contents: Matter, back: Matter, to_parent: int, from_parent: int) -> None:
+                  contents: Matter, back: Matter, to_parent: int, from_parent: int, wanted: int | None) -> None:
+    document = None
+
     def laid_and_reported(html: str, css: str, first_folio: int | None):
+        nonlocal document
         warnings_before, refused_before = len(warnings), len(refused)
-        pages = list(lay_out(html, css, first_folio).pages)
+        document = lay_out(html, css, first_folio)
+        pages = list(document.pages)
         return pages, (warnings[warnings_before:], refused[refused_before:])
 
     contents_pages, contents_reported = laid_and_reported(contents[0], contents[1], None)
@@ -474,4 +557,8 @@ def _matter_child(lay_out: LayOut, claim: _Meeting, warnings: list[str], refused
         delivered["contents"] = (folio, data, contents_reported)
     if index is not None and (data := _pickled(index[0])) is not None:
         delivered["back"] = (data, index[1])
+    # In page order, as this process takes them: the contents, then the index.
+    pages = [*(contents_pages if "contents" in delivered else ()), *(index[0] if "back" in delivered else ())]
+    if (drawn := _drawn_until_wanted(document, pages, wanted, warnings)) is not None:
+        delivered["drawn"] = drawn
     _send(to_parent, pickle.dumps(delivered, protocol=pickle.HIGHEST_PROTOCOL))
