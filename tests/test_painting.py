@@ -187,9 +187,12 @@ def test_pages_drawn_ahead_by_the_child_that_laid_them_out_give_the_same_file(dr
     document = lay_out(BOOK, fonts=fonts)
     theirs = list(range(3, len(document.pages)))  # the back of the book, as the body child's share
     pickled = splitbody.dumps_pages([document.pages[index] for index in theirs])
-    warnings: list[str] = []
-    ahead = painting.draw_ahead(document, [document.pages[index] for index in theirs],
-                                lambda: len(warnings) >= drawn or warnings.append("drawn") is not None, [])
+    asked = iter(range(drawn + 1))  # asked before each page: stop at the (drawn + 1)th
+
+    def stop() -> bool:
+        return next(asked) == drawn
+
+    ahead = painting.draw_ahead(document, [document.pages[index] for index in theirs], stop, [])
     assert len(ahead.share.recordings) == drawn
     ahead = pickle.loads(pickle.dumps(ahead))
     received = splitbody.loads_pages(pickled, fonts)

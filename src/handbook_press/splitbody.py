@@ -515,8 +515,9 @@ def lay_out_matter(lay_out: LayOut, font_config: FontConfiguration, warnings: li
         refused.extend(their_refused)
         drawn_parts.append(back_laid)
     drawn = delivered.get("drawn")
-    # Drawn in the child: its contents, then its index if it laid that out; all taken here.
-    if drawn is not None and ahead is not None and len(drawn_parts) == len(delivered) - 1:
+    offered = [key for key in ("contents", "back") if key in delivered]
+    # Drawn in the child: the parts it offered (its contents, then its index), if all were taken here.
+    if drawn is not None and ahead is not None and len(drawn_parts) == len(offered):
         drawn.pages = [page for part in drawn_parts for page in part.pages]
         ahead.append(drawn)
     if contents_laid is None:
