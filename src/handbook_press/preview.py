@@ -4,11 +4,12 @@ A preview is a process's start, its imports (WeasyPrint's above all), the fonts
 and style sheets, and then a few pages of layout: the layout is the small part.
 With ``watch=1`` the process stays up and previews again each time a file of
 the book is saved: the content folder, the styles and the templates are looked
-at every 0.05 s (their files' sizes and modification times; less often when
-looking takes longer, so that it costs a tenth of a core at most), the sections
-are read again only when their bytes changed, the fonts and style sheets are
-made again only when a style or template changed, and the pages' pictures are
-drawn on two cores. A source with an error is reported as
+at when Linux tells of a save there (`savealarm`; else every 0.05 s, less often
+when looking takes longer, so that it costs a tenth of a core at most): their
+files' sizes and modification times, but for editors' swap, lock and backup
+files. The sections are read again only when their bytes changed, the fonts and
+style sheets are made again only when a style or template changed, and the
+pages' pictures are drawn on two cores. A source with an error is reported as
 the build reports it (``path:line: error: …``) and the last good preview is
 kept; Ctrl-C ends the watch.
 """
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from .model import Book
 
 POLL_SECONDS = 0.05  # how often a watch looks for saved files (less often if looking takes long)
+SAFETY_LOOK_SECONDS = 1.0  # how often it looks all the same where saves wake it (`savealarm`)
 
 
 class SectionPreview:
@@ -126,10 +128,12 @@ def _pictures(data: bytes) -> list[bytes]:
 
 
 def _snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
-    """(modification time, size) of every file under ``folders``."""
+    """(modification time, size) of every file under ``folders`` but editors' own (`editors_file`)."""
     seen = {}
     for folder in folders:
         for path in Path(folder).rglob("*"):
+            if editors_file(path.name):
+                continue
             try:
                 stat = path.stat()
             except OSError:  # removed while we looked
@@ -137,6 +141,15 @@ def _snapshot(folders: list[Path]) -> dict[Path, tuple[int, int]]:
             if path.is_file():
                 seen[path] = (stat.st_mtime_ns, stat.st_size)
     return seen
+
+
+def editors_file(name: str) -> bool:
+    """A file an editor keeps beside the one it edits: vim's .name.swp (and .swo, …) and the
+    4913 it probes a folder with, emacs' .#name lock and #name# auto-save, a name~ backup. Vim
+    writes its swap file every few seconds while one types: each would preview the section again."""
+    return ((name.startswith(".") and name.endswith((".swp", ".swo", ".swn", ".swx"))) or name.startswith(".#")
+            or (len(name) > 1 and name.startswith("#") and name.endswith("#")) or name.endswith("~")
+            or name == "4913")
 
 
 class Watcher:
@@ -147,16 +160,16 @@ class Watcher:
         self.preview = SectionPreview(paths, section_number)
         self.sections: dict = {}  # (source, bytes) -> (section, its diagnostics): unchanged files read once
         started = time.perf_counter()
-        self.seen = _snapshot(self._folders())
+        self.seen = _snapshot(self.folders())
         self.look_seconds = time.perf_counter() - started  # what one look costs (more files, more)
 
-    def _folders(self) -> list[Path]:
+    def folders(self) -> list[Path]:
         return [self.paths.content, self.paths.styles, self.paths.templates]
 
     def changed(self) -> bool:
         """Whether a file was saved, added or removed since the last look; styles and templates
         changed make the next preview set its fonts and style sheets up again."""
-        now = _snapshot(self._folders())
+        now = _snapshot(self.folders())
         if now == self.seen:
             return False
         moved = {path for path in now.keys() | self.seen.keys() if now.get(path) != self.seen.get(path)}
@@ -204,7 +217,10 @@ def watch(paths: Paths, section_number: int, first: Book | None = None, poll: fl
     says no: for tests). ``first``: the book to preview first (the checked model), if read."""
     import signal
 
+    from .savealarm import SaveAlarm
+
     watcher = Watcher(paths, section_number)
+    alarm = SaveAlarm(watcher.folders())
     # Ctrl-C stops the watch even when the shell started it with SIGINT ignored (in the background).
     interrupt = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
@@ -215,12 +231,14 @@ def watch(paths: Paths, section_number: int, first: Book | None = None, poll: fl
         say(f"watching {display_path(paths.content)}, {display_path(paths.styles)} and "
              f"{display_path(paths.templates)}: each saved edit is previewed again; Ctrl-C stops")
         while keep_watching():
-            time.sleep(max(poll, 10 * watcher.look_seconds))  # looking takes a tenth of a core at most
+            # Woken by a save, else a look now and then (looking takes a tenth of a core at most).
+            alarm.wait(max(poll if not alarm.live else SAFETY_LOOK_SECONDS, 10 * watcher.look_seconds))
             if watcher.changed():
                 watcher.refresh()
     except KeyboardInterrupt:
         pass
     finally:
+        alarm.close()
         signal.signal(signal.SIGINT, interrupt)
     say("stopped watching")
     return True
