@@ -181,3 +181,33 @@ def test_the_pages_pictures_drawn_on_two_cores_are_those_drawn_on_one(built_book
     assert count >= 2 and pictures == preview._pictures_of(data, range(count))
     assert pictures == [(paths.build / "preview" / f"section-04-page-{n:02d}.png").read_bytes()
                         for n in range(1, count + 1)]
+
+
+def test_a_watching_preview_reads_handbook_yaml_again_only_when_it_changed(tmp_path, monkeypatch):
+    """Parsing a long handbook.yaml is most of reading the book again after a save: the watch
+    keeps what it read while the file's bytes stay, with its warnings, and the book is the same."""
+    from handbook_press import preview, reader
+    from handbook_press.build import Paths, load
+
+    from .conftest import ROOT, copy_content
+
+    content = copy_content(tmp_path / "content")
+    watcher = preview.Watcher(Paths(content=content, build=tmp_path / "build", templates=ROOT / "templates",
+                                    styles=ROOT / "styles"), 4)
+    parsed = []
+    real_read = reader.read_metadata
+    monkeypatch.setattr(reader, "read_metadata", lambda *args: parsed.append(1) or real_read(*args))
+    first, first_diagnostics = watcher.read_book()
+    section = content / "sections" / "model-deployment.md"
+    section.write_text(section.read_text() + "\nSaved while watching.\n")
+    again, again_diagnostics = watcher.read_book()
+    assert len(parsed) == 1, "handbook.yaml read once while its bytes stayed"
+    fresh, fresh_diagnostics = load(content)
+    assert again == fresh and again != first
+    assert [str(item) for item in again_diagnostics.items] == [str(item) for item in fresh_diagnostics.items]
+    assert again_diagnostics.warnings, "the outline's warnings are told each time"
+    metadata = content / "handbook.yaml"
+    metadata.write_text(metadata.read_text().replace("title: ", "title: Renamed, ", 1))
+    parsed.clear()
+    renamed, _ = watcher.read_book()
+    assert len(parsed) == 1 and renamed.metadata.title.startswith("Renamed, ")

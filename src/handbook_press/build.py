@@ -50,16 +50,18 @@ def report(diagnostics: Diagnostics | list) -> None:
 
 
 def load(content: Path, strict: bool = False, cache: Path | None = None,
-         read_one=None) -> tuple[Book | None, Diagnostics]:
+         read_one=None, read_meta=None) -> tuple[Book | None, Diagnostics]:
     """Read, number and check; with ``cache`` (a build folder), sections come from the section tasks'
-    cache; ``read_one`` reads a section otherwise (`reader.read_section_source` by default)."""
+    cache; ``read_one`` reads a section otherwise (`reader.read_section_source` by default);
+    ``read_meta`` reads handbook.yaml (`reader.read_metadata` by default)."""
     diagnostics = Diagnostics()
-    from .reader import load_book, read_section_source
+    from .reader import load_book, read_metadata, read_section_source
     from .sectioncache import cached_reader
 
     try:
         book, _ = load_book(content, diagnostics,
-                            cached_reader(cache) if cache else read_one or read_section_source)
+                            cached_reader(cache) if cache else read_one or read_section_source,
+                            read_meta or read_metadata)
     except BuildError:
         return None, diagnostics
     if strict and diagnostics.warnings:

@@ -610,14 +610,16 @@ def read_section_source(source: SectionSource, content: Path, diagnostics: Diagn
                         content, diagnostics)
 
 
-def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_source) -> Book | None:
+def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_source,
+                 read_meta=read_metadata) -> Book | None:
     """Read a whole content folder. Problems go to ``diagnostics``; None when nothing usable was read.
 
     ``read_one`` reads one section: the build passes one that uses the
-    per-section cache its doit tasks keep.
+    per-section cache its doit tasks keep. ``read_meta`` reads handbook.yaml
+    (`read_metadata`; a watching preview keeps what it read while the bytes stay).
     """
     content = Path(content)
-    loaded = read_metadata(content, diagnostics)
+    loaded = read_meta(content, diagnostics)
     if loaded is None:
         return None
     metadata, data, node, shown = loaded
@@ -627,13 +629,14 @@ def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_
     return Book(metadata, learning_path, tuple(sections))
 
 
-def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=read_section_source):
+def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=read_section_source,
+              read_meta=read_metadata):
     """Read, number and check a content folder; raise :class:`BuildError` on errors."""
     from .checks import check_book
     from .numbering import number_book
 
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    book = read_content(content, diagnostics, read_one)
+    book = read_content(content, diagnostics, read_one, read_meta)
     if book is None:
         raise BuildError(diagnostics)
     book = number_book(book)
