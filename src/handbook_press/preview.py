@@ -158,8 +158,8 @@ class Watcher:
     def __init__(self, paths: Paths, section_number: int):
         self.paths = paths
         self.preview = SectionPreview(paths, section_number)
-        self.sections: dict = {}  # (source, bytes) -> (section, its diagnostics): unchanged files read once
-        self.metadata: tuple | None = None  # (handbook.yaml's bytes, what was read, its diagnostics)
+        # What each file was read into, the last time it was read: (its bytes, the result, messages).
+        self.read: dict = {}
         started = time.perf_counter()
         self.seen = _snapshot(self.folders())
         self.look_seconds = time.perf_counter() - started  # what one look costs (more files, more)
@@ -180,35 +180,32 @@ class Watcher:
         self.seen = now
         return True
 
+    def _read_if_changed(self, key, file: Path, read: Callable, diagnostics):
+        """``read(diagnostics)``, or what it gave the last time if ``file``'s bytes are the same:
+        its messages told again. Only the last reading of each ``key`` is kept."""
+        try:
+            data = file.read_bytes()
+        except OSError:
+            return read(diagnostics)  # it reports the missing file
+        kept = self.read.get(key)
+        if kept is None or kept[0] != data:
+            found = type(diagnostics)()
+            kept = self.read[key] = (data, read(found), list(found.items))
+        diagnostics.items.extend(kept[2])
+        return kept[1]
+
     def _read_section(self, source, content: Path, diagnostics):
         from .reader import read_section_source
 
-        try:
-            key = (source, Path(source.file).read_bytes())
-        except OSError:
-            return read_section_source(source, content, diagnostics)  # it reports the missing file
-        if key not in self.sections:
-            found = type(diagnostics)()
-            self.sections[key] = (read_section_source(source, content, found), list(found.items))
-        section, items = self.sections[key]
-        diagnostics.items.extend(items)
-        return section
+        return self._read_if_changed(source, Path(source.file),
+                                     lambda found: read_section_source(source, content, found), diagnostics)
 
     def _read_metadata(self, content: Path, diagnostics):
-        """handbook.yaml, read again only when its bytes changed (parsing it is most of reading a
-        long book again: 0.2 s at x50)."""
+        """handbook.yaml: parsing it is most of reading a long book again (0.2 s at x50)."""
         from .reader import METADATA_FILE, read_metadata
 
-        try:
-            data = (Path(content) / METADATA_FILE).read_bytes()
-        except OSError:
-            return read_metadata(content, diagnostics)  # it reports the missing file
-        if self.metadata is None or self.metadata[0] != data:
-            found = type(diagnostics)()
-            self.metadata = (data, read_metadata(content, found), list(found.items))
-        _, loaded, items = self.metadata
-        diagnostics.items.extend(items)
-        return loaded
+        return self._read_if_changed(METADATA_FILE, Path(content) / METADATA_FILE,
+                                     lambda found: read_metadata(content, found), diagnostics)
 
     def read_book(self):
         """(the checked book or None, its diagnostics), reading again the files whose bytes changed."""

@@ -276,9 +276,13 @@ def _child(parts: Sequence[Part], lay_out: LayOut, meeting: _Meeting, warnings: 
             if not fix_folios(laid[index], lay_out, folios[index]):
                 laid[index] = None
     fixed = {index: (folios[index], _pickled(pages) if pages is not None else None) for index, pages in laid.items()}
-    order = [index for index in sorted(fixed) if fixed[index][1] is not None]
-    drawn = _drawn_until_wanted(document, [page for index in order for page in laid[index]], wanted, warnings)
-    _send(to_parent, pickle.dumps((fixed, (order, drawn)), protocol=pickle.HIGHEST_PROTOCOL))
+    drawn = _drawn_until_wanted(document, [page for index in _sent(fixed) for page in laid[index]], wanted, warnings)
+    _send(to_parent, pickle.dumps((fixed, drawn), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _sent(fixed: dict) -> list[int]:
+    """The body child's parts whose pages it sends, in page order (the order it draws them)."""
+    return [index for index in sorted(fixed) if fixed[index][1] is not None]
 
 
 def _drawn_until_wanted(document, pages: list, wanted: int | None, warnings: list[str]) -> DrawnAhead | None:
@@ -368,14 +372,14 @@ class SplitBody:
             return
         self.wanted.now()
         data = _receive(self.from_child) if self.from_child is not None else None
-        delivered, (order, drawn) = pickle.loads(data) if data is not None else ({}, ((), None))
+        delivered, drawn = pickle.loads(data) if data is not None else ({}, None)
         self.close()
         self.received = {}
         for part, folio in self.asked.items():
             child_folio, pickled = delivered.get(self.index_of[part], (None, None))
             if pickled is not None and child_folio == folio:
                 self.received[part] = loads_pages(pickled, self.font_config)
-        parts = [self.received.get(self._parts[index]) for index in order]
+        parts = [self.received.get(self._parts[index]) for index in _sent(delivered)]
         if drawn is not None and self.ahead is not None and all(pages is not None for pages in parts):
             drawn.pages = [page for pages in parts for page in pages]
             self.ahead.append(drawn)
