@@ -11,7 +11,7 @@ from doit import get_var
 from doit.exceptions import TaskFailed
 from doit.tools import config_changed
 
-from handbook_press import doitprocess, ffideclarations
+from handbook_press import doitprocess, ffideclarations, headstart
 from handbook_press.buildpaths import Paths, cover_image_path, print_check_path, unchecked_print_path
 from handbook_press.sectioncache import book_cache_path, section_cache_path
 from handbook_press.taskinputs import (code_stamp_path, cover_inputs, layout_inputs, section_listing,
@@ -32,6 +32,7 @@ LISTING = section_listing(CONTENT, BUILD)  # handbook.yaml read once (remembered
 SLUG = LISTING.slug
 doitprocess.report_interrupts()  # Ctrl-C: one line, not a traceback
 ffideclarations.keep_in(BUILD / "cache")  # WeasyPrint's C declarations parsed once, not in every task
+headstart.allow()  # the section tasks fork a worker that imports WeasyPrint for the PDF task
 
 
 def _build(name: str):

@@ -82,8 +82,10 @@ def _metadata_or_fail(paths: Paths):
 
 
 def cache_section_action(content: Path, build: Path, key: str) -> bool:
+    from . import headstart
     from .sectioncache import cache_section
 
+    headstart.start()  # the layout's imports, on the other core while the sources are read
     return cache_section(content, build, key)
 
 
@@ -93,9 +95,12 @@ def run_check(content: Path, build: Path, strict: bool = False, cached: bool = F
     ``cached`` (the doit task): sections come from the section tasks' cache and
     the checked model is saved for the PDF and EPUB tasks.
     """
+    from . import headstart
     from .numbering import renumbering_json, renumbering_summary
     from .sectioncache import save_book
 
+    if cached:  # as a doit task (or the release's): the layout may come next
+        headstart.start()
     book, diagnostics = load(content, strict, build if cached else None)
     report(diagnostics)
     errors, warnings = len(diagnostics.errors), len(diagnostics.warnings)
@@ -309,14 +314,30 @@ def build_pdf(paths: Paths, version: str | None = None, strict: bool = False, pr
     that one layout the reading edition and the print interior waiting for
     preflight (`publish_print`); record what each part's pages hold, for the
     page map (`build_page_map`)."""
-    from .fontprograms import FontPrograms
+    from . import fontprograms, headstart
     from .taskinputs import section_listing
 
-    # Before importing WeasyPrint: the helper has the second core to itself meanwhile. It first
-    # parses the hyphenation dictionary when build/cache has none (the language as dodo.py's
-    # listing read it: a wrong guess costs only a parse here), then works out the fonts.
-    language = section_listing(paths.content, paths.build).language
-    font_programs = FontPrograms.beside(paths.styles, first=hyphenation.ahead(language, paths.build / "cache"))
+    # The hyphenation dictionary is parsed (when build/cache has none; the language as dodo.py's
+    # listing read it: a wrong guess costs only a parse) and the fonts worked out beside the
+    # process that imports WeasyPrint and lays out: by this one, when the section tasks started
+    # a worker that has been importing it meanwhile (`headstart`), else by a forked helper.
+    first = hyphenation.ahead(section_listing(paths.content, paths.build).language, paths.build / "cache")
+    ran, result = headstart.run(_build_pdf_in_worker, (paths, version, strict, profile_name, cached),
+                                give=functools.partial(fontprograms.give, styles=paths.styles, first=first))
+    if ran:
+        return result
+    font_programs = fontprograms.FontPrograms.beside(paths.styles, first=first)
+    try:
+        return _build_pdf(paths, version, strict, profile_name, cached, font_programs)
+    finally:
+        font_programs.close()
+
+
+def _build_pdf_in_worker(paths: Paths, version: str | None, strict: bool, profile_name: str, cached: bool) -> bool:
+    from . import headstart
+    from .fontprograms import FontPrograms
+
+    font_programs = FontPrograms.from_parent(headstart.gift())
     try:
         return _build_pdf(paths, version, strict, profile_name, cached, font_programs)
     finally:

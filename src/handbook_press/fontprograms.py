@@ -112,10 +112,13 @@ def forget() -> None:
 class FontPrograms:
     """The helper's answer, pending: `receive` waits for it (long done by the writes) and registers it."""
 
-    def __init__(self, pid: int | None = None, read_end: int | None = None, first_end: int | None = None):
+    def __init__(self, pid: int | None = None, read_end: int | None = None, first_end: int | None = None,
+                 given: int | None = None):
         self.pid = pid
         self.read_end = read_end
         self.first_end = first_end  # closed by the helper when ``first`` is done
+        self.given = given  # `give`'s stream from the parent: whether ``first`` was done, then the programs
+        self._status_read = False  # its first byte (`first_done`)
 
     @classmethod
     def beside(cls, styles: Path, first: Callable[[], object] | None = None) -> "FontPrograms":
@@ -144,8 +147,19 @@ class FontPrograms:
         os.close(first_signal)
         return cls(pid, read_end, first_end)
 
+    @classmethod
+    def from_parent(cls, stream: int | None) -> "FontPrograms":
+        """The programs the parent process works out and sends down ``stream`` (`give`), for a
+        job it handed to a worker (`headstart`); None: nothing is worked out ahead."""
+        return cls(given=stream)
+
     def first_done(self) -> None:
         """Wait until the helper has run ``first`` (or has died: then it is not done)."""
+        if self.given is not None:
+            if not self._status_read:  # the parent's byte once ``first`` is over; EOF if it stopped
+                self._status_read = True
+                os.read(self.given, 1)
+            return
         if self.first_end is None:
             return
         first_end, self.first_end = self.first_end, None
@@ -157,6 +171,16 @@ class FontPrograms:
 
     def receive(self) -> None:
         """Register the programs for this process's writes (and the children it forks for them)."""
+        if self.given is not None:
+            self.first_done()
+            given, self.given = self.given, None
+            with os.fdopen(given, "rb") as pipe:
+                payload = pipe.read()
+            try:
+                register(pickle.loads(payload) if payload else {})
+            except Exception:  # noqa: BLE001 - cut short (the parent interrupted): the writes work them out
+                pass
+            return
         if self.pid is None:
             return
         read_end, self.read_end = self.read_end, None  # the file below closes it, even if interrupted
@@ -168,6 +192,9 @@ class FontPrograms:
 
     def close(self) -> None:
         """Stop the helper if its answer was never taken (the layout failed, or was not kept)."""
+        if self.given is not None:
+            os.close(self.given)  # the parent's `give` meets a closed pipe and stops
+            self.given = None
         if self.first_end is not None:
             os.close(self.first_end)
             self.first_end = None
@@ -181,6 +208,23 @@ class FontPrograms:
                 pass
             os.waitpid(self.pid, 0)
             self.pid = None
+
+
+def give(stream: int, styles: Path, first: Callable[[], object] | None = None) -> None:
+    """What a helper forked by `FontPrograms.beside` does, done by this process for a worker
+    that reads ``stream`` (`FontPrograms.from_parent`): ``first()``, a byte once it is over
+    (whether it failed or not: the worker then does it itself), then the programs of the fonts
+    under ``styles``. Blocks until the worker has read them all."""
+    try:
+        if first is not None:
+            first()
+    except Exception:  # noqa: BLE001 - the worker does the job itself
+        pass
+    os.write(stream, b"\x01")
+    payload = pickle.dumps(work_out(font_files(styles)), protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(payload)
+    while view:
+        view = view[os.write(stream, view):]
 
 
 class _KnownFont:
