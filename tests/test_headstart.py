@@ -79,6 +79,43 @@ def test_a_pdf_task_after_the_sections_is_laid_out_by_the_worker(tmp_path):
     assert made_by_worker == pdf_task_outputs(CONTENT, tmp_path / "here")
 
 
+def test_a_page_map_after_an_edit_is_laid_out_by_the_worker(tmp_path):
+    """The page map task after an edited section lays that section out in the worker (this
+    process never imports WeasyPrint) and writes the map the task writes in one process."""
+    from handbook_press.build import build_page_map, build_pdf
+
+    from .conftest import copy_content, project_paths
+
+    content = copy_content(tmp_path / "content")
+    paths = project_paths(content, tmp_path / "build")
+    assert build_pdf(paths)  # the layout records
+    section = sorted((content / "sections").glob("*.md"))[3]
+    section.write_text(section.read_text(encoding="utf-8") + "\nA sentence added to the section.\n",
+                       encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import json, sys
+        from pathlib import Path
+        from handbook_press import build, headstart
+        from handbook_press.buildpaths import Paths
+
+        headstart.allow()
+        headstart.start()
+        paths = Paths(content=Path({str(content)!r}), build=Path({str(paths.build)!r}),
+                      templates=Path({str(ROOT / 'templates')!r}), styles=Path({str(ROOT / 'styles')!r}))
+        ok = build.build_page_map(paths)
+        print(json.dumps({{"ok": ok, "weasyprint_here": "weasyprint" in sys.modules}}))
+    """)
+    records = (paths.build / "cache" / "layout.json").read_bytes()
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"ok": True, "weasyprint_here": False}, done.stderr
+    assert "1 of 19 parts laid out here" in done.stderr
+    by_worker = (paths.build / "mlops-handbook.pages.json").read_bytes()
+    (paths.build / "cache" / "layout.json").write_bytes(records)  # as before the worker's run
+    assert build_page_map(paths)
+    assert (paths.build / "mlops-handbook.pages.json").read_bytes() == by_worker
+
+
 def test_the_worker_runs_the_job_with_what_this_process_gives(allowed):
     headstart.start()
     ran, answer = headstart.run(job_answering, ("drift",), give=lambda stream: os.write(stream, b"programs"))

@@ -323,6 +323,27 @@ def test_the_print_task_publishes_the_preflight_made_as_the_interior_was_written
     assert len(calls) == 2 and "ingramspark" in (out / "mlops-handbook-print-preflight.md").read_text()
 
 
+def test_publishing_a_recorded_report_does_not_load_the_checker(prints, tmp_path):
+    """`doit print` after `doit pdf` reads the PDF task's report back: neither pypdf nor the
+    checker is imported (they are a tenth of a second of the print step)."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    out = shutil.copytree(prints["kdp"][0].parent, tmp_path / "build")
+    (out / "mlops-handbook-print.pdf").unlink()
+    script = (f"import json, sys; from pathlib import Path; from handbook_press import build; "
+              f"paths = build.Paths(content=Path({str(CONTENT)!r}), build=Path({str(out)!r}), "
+              f"templates=Path({str(CONTENT.parent / 'templates')!r}), styles=Path({str(CONTENT.parent / 'styles')!r})); "
+              f"ok = build.publish_print(paths, 'kdp'); "
+              f"print(json.dumps([ok, 'pypdf' in sys.modules, 'handbook_press.preflight' in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [True, False, False], done.stderr
+    assert (out / "mlops-handbook-print.pdf").read_bytes() == prints["kdp"][0].read_bytes()
+
+
 def test_a_preflight_record_is_taken_for_its_own_bytes_profile_and_trim_only():
     from handbook_press.preflight import CheckResult, PreflightReport, recorded_report, report_record
 

@@ -455,6 +455,17 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
         say(f"mapped {len(pagemap.from_json(text))} pages in {time.perf_counter() - started:.2f} s: the PDF "
              f"task's layout of these inputs; wrote {display_path(page_map_path(paths, slug))}")
         return True
+    # Parts to lay out (an edited section, or the book before a PDF): in the worker that has been
+    # importing WeasyPrint while the section tasks ran, when there is one.
+    from . import headstart
+
+    args = (paths, version, strict, profile_name, cached, started)
+    ran, result = headstart.run(_page_map_from_records, args)
+    return result if ran else _page_map_from_records(*args)
+
+
+def _page_map_from_records(paths: Paths, version: str | None, strict: bool, profile_name: str, cached: bool,
+                           started: float) -> bool:
     from .paging import LayoutRecords, environment_key, save_records
 
     inputs = _layout_inputs(paths, "pagemap", profile_name, version, strict, cached)
@@ -492,7 +503,7 @@ def build_page_map(paths: Paths, version: str | None = None, strict: bool = Fals
 def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
     """Preflight the print interior; write build/<slug>-print.pdf only when it passes."""
     from .pagegeometry import inches
-    from .preflight import preflight, recorded_report
+    from .preflightreport import recorded_report
     from .profiles import get_profile
 
     metadata = _metadata_or_fail(paths)
@@ -510,6 +521,8 @@ def publish_print(paths: Paths, profile_name: str = "kdp") -> bool:
     report = recorded_report(recorded.read_text(encoding="utf-8"), data, profile_name, *trim) \
         if recorded.exists() else None
     if report is None:
+        from .preflight import preflight  # pypdf and pdfium: only to check again
+
         report = preflight(data, get_profile(profile_name), *trim)
     stem = paths.build / f"{metadata.slug}-print"
     report_file = stem.with_name(stem.name + "-preflight.md")

@@ -25,7 +25,8 @@ from typing import Any, Callable
 
 from . import sidebyside
 
-# Imported by the worker before it waits: what the layout tasks import first.
+# Imported by the worker before it waits, in this order: what the layout tasks import first
+# (the page map needs only the first, the PDF task both).
 HEAVY_MODULES = ("handbook_press.pdf", "handbook_press.preflight")
 
 
@@ -91,8 +92,11 @@ def _serve(parent: int, jobs: int, results: int, gifts: int, ignores_ctrl_c: boo
         # the C declarations it parsed) run as it ends.
         atexit._clear()
         import importlib
+        import select
 
-        for module in HEAVY_MODULES:
+        for module in HEAVY_MODULES:  # the job imports what is left when it comes sooner
+            if select.select([jobs], [], [], 0)[0]:
+                break
             importlib.import_module(module)
         with os.fdopen(jobs, "rb") as pipe:
             job = pipe.read()
