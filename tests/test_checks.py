@@ -76,3 +76,20 @@ def test_strict_turns_warnings_into_failure(tmp_path, capsys):
     assert not (tmp_path / "b").exists()
     err = capsys.readouterr().err
     assert "warning[chapter-number-duplicate]" in err
+
+
+def test_a_section_that_cannot_be_read_is_one_error(tmp_path):
+    """Its error alone: the learning path naming it and the chapter numbers it holds are not
+    reported again as a section that does not exist and numbers never used."""
+    content = copy_content(tmp_path / "content")
+    section = content / "sections" / "model-deployment.md"
+    lines = section.read_text().splitlines(keepends=True)
+    del lines[[i for i, line in enumerate(lines) if line.strip() == "---"][1]]  # the front matter never closed
+    section.write_text("".join(lines))
+    diagnostics = Diagnostics()
+    with pytest.raises(BuildError):
+        load_book(content, diagnostics)
+    assert [(d.code, d.location.path.rsplit("/", 1)[-1]) for d in diagnostics.errors] == \
+        [("front-matter-unclosed", "model-deployment.md")]
+    assert "chapter-number-missing" not in diagnostics.codes()
+    assert diagnostics.codes().count("chapter-number-duplicate") == 11  # the other sections' still told

@@ -7,6 +7,7 @@ errors. Codes are stable: tests, CI and people filter on them.
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 from .diagnostics import Diagnostics
@@ -15,7 +16,10 @@ from .numbering import spans
 from .sources import closest
 
 
-def check_chapter_numbers(book: Book, diagnostics: Diagnostics) -> None:
+def check_chapter_numbers(book: Book, diagnostics: Diagnostics, sections_unread: bool = False) -> None:
+    """Duplicate, backward and missing chapter numbers (warnings: the book renumbers). With a
+    section that could not be read (``sections_unread``), the numbers it uses would look missing:
+    not reported until it reads."""
     first_use: dict[int, object] = {}
     previous = 0
     for chapter in book.chapters:
@@ -33,7 +37,7 @@ def check_chapter_numbers(book: Book, diagnostics: Diagnostics) -> None:
         first_use.setdefault(n, chapter.location)
         previous = n
     used = sorted(first_use)
-    if used:
+    if used and not sections_unread:
         missing = set(range(1, max(used) + 1)) - set(used)
         # Report each gap at the first chapter written after it.
         for gap_start in sorted(m for m in missing if m - 1 not in missing):
@@ -75,14 +79,16 @@ def check_sections(book: Book, diagnostics: Diagnostics) -> None:
         seen_slugs.setdefault(section.slug, section.location)
 
 
-def check_learning_path(book: Book, diagnostics: Diagnostics) -> None:
+def check_learning_path(book: Book, diagnostics: Diagnostics, unread: Collection[str] = ()) -> None:
+    """Each step names sections of the book. ``unread``: listed sections that could not be read,
+    whose errors were told: naming one is no second error."""
     slugs = [s.slug for s in book.sections]
     for step in book.learning_path:
         if not step.section_slugs:
             diagnostics.warning(step.location, "learning-path-no-section",
                                 f"learning-path step {step.number} names no section; add `sections: [slug]`")
         for slug in step.section_slugs:
-            if slug not in slugs:
+            if slug not in slugs and slug not in unread:
                 suggestion = closest(slug, slugs)
                 hint = f"; did you mean `{suggestion}`?" if suggestion else f"; sections are: {', '.join(slugs)}"
                 diagnostics.error(step.location, "learning-path-unknown-section",
@@ -133,9 +139,10 @@ def check_image_resolution(book: Book, content: Path, diagnostics: Diagnostics) 
                                 "or an SVG")
 
 
-def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None) -> None:
+def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None,
+               unread: Collection[str] = ()) -> None:
     check_sections(book, diagnostics)
-    check_chapter_numbers(book, diagnostics)
-    check_learning_path(book, diagnostics)
+    check_chapter_numbers(book, diagnostics, sections_unread=bool(unread))
+    check_learning_path(book, diagnostics, unread)
     if content is not None:
         check_image_resolution(book, content, diagnostics)

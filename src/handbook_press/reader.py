@@ -611,12 +611,15 @@ def read_section_source(source: SectionSource, content: Path, diagnostics: Diagn
 
 
 def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_source,
-                 read_meta=read_metadata) -> Book | None:
+                 read_meta=read_metadata, unread: set[str] | None = None) -> Book | None:
     """Read a whole content folder. Problems go to ``diagnostics``; None when nothing usable was read.
 
     ``read_one`` reads one section: the build passes one that uses the
     per-section cache its doit tasks keep. ``read_meta`` reads handbook.yaml
     (`read_metadata`; a watching preview keeps what it read while the bytes stay).
+    ``unread``, when given, receives the slugs of the sections handbook.yaml lists
+    that could not be read (each with its error told), so that the checks do not
+    report them again as sections that do not exist.
     """
     content = Path(content)
     loaded = read_meta(content, diagnostics)
@@ -626,7 +629,21 @@ def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_
     learning_path = _read_learning_path(data, node, shown, diagnostics)
     sections = [section for source in section_sources(content, data, node, shown, diagnostics)
                 if (section := read_one(source, content, diagnostics)) is not None]
+    if unread is not None:
+        read = {section.slug for section in sections}
+        unread.update(slug for slug in _listed_slugs(data) if slug not in read)
     return Book(metadata, learning_path, tuple(sections))
+
+
+def _listed_slugs(data: dict) -> set[str]:
+    """The slug of each file handbook.yaml's `sections` names, whether it could be read or not
+    (as `section_sources` names them)."""
+    slugs = set()
+    for entry in data["sections"]:
+        file = entry if isinstance(entry, str) else entry.get("file") if isinstance(entry, dict) else None
+        if isinstance(file, str):
+            slugs.add(slugify(Path(file).stem))
+    return slugs
 
 
 def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=read_section_source,
@@ -636,11 +653,12 @@ def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=re
     from .numbering import number_book
 
     diagnostics = diagnostics if diagnostics is not None else Diagnostics()
-    book = read_content(content, diagnostics, read_one, read_meta)
+    unread: set[str] = set()
+    book = read_content(content, diagnostics, read_one, read_meta, unread)
     if book is None:
         raise BuildError(diagnostics)
     book = number_book(book)
-    check_book(book, diagnostics, content)
+    check_book(book, diagnostics, content, unread=unread)
     if diagnostics.errors:
         raise BuildError(diagnostics)
     return book, diagnostics
