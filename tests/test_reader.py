@@ -130,3 +130,26 @@ def test_images_outside_the_content_are_refused(tmp_path, url, code):
     with pytest.raises(BuildError):
         load_book(content, diagnostics)
     assert [d.code for d in diagnostics.errors] == [code]
+
+
+def test_front_matter_after_blank_lines_is_read_as_front_matter(tmp_path):
+    """As Markdown it would print raw (a rule, then its keys as a heading) and lose the description."""
+    content = write_section(tmp_path, "Chapter 1: One\nA topic\n", front='description: "Said once."\n')
+    file = content / "sections" / "s.md"
+    file.write_text("\n \n" + file.read_text(encoding="utf-8"), encoding="utf-8")
+    book, diagnostics = load_book(content)
+    section = book.sections[0]
+    assert section.description == "Said once." and section.intro == ()
+    assert [c.title for c in section.chapters] == ["One"] and section.chapters[0].location.line == 6
+    [warning] = [d for d in diagnostics if d.code == "front-matter-not-first"]
+    assert warning.severity == "warning" and warning.location.line == 3 and "delete the blank lines" in warning.message
+
+
+def test_a_rule_after_blank_lines_stays_in_the_body(tmp_path):
+    content = write_section(tmp_path, "")
+    file = content / "sections" / "s.md"
+    file.write_text("\n---\nSome words between rules.\n---\nChapter 1: One\nA topic\n", encoding="utf-8")
+    book, diagnostics = load_book(content)
+    section = book.sections[0]
+    assert "Some words between rules." in "".join(p.html for p in section.intro)
+    assert "front-matter-not-first" not in diagnostics.codes()

@@ -367,30 +367,46 @@ def split_front_matter(source: SourceText, diagnostics: Diagnostics) -> FrontMat
     """Separate a leading ``---`` … ``---`` YAML block from the Markdown body.
 
     Returns None when the block is broken (the error says how to fix it).
-    A file without front matter has an empty one.
+    A file without front matter has an empty one. A block after blank lines
+    is front matter too when it is closed and opens with a ``key:`` line
+    (with a warning: Markdown tools take front matter on line 1 only, and as
+    Markdown it would print raw, a rule and a heading made of its keys).
     """
     lines = source.lines
-    if not lines or lines[0].rstrip() != FENCE:
+    opening = next((index for index, line in enumerate(lines) if line.strip()), None)
+    if opening is None or lines[opening].rstrip() != FENCE:
         return FrontMatterSplit(None, lines, 1)
-    for index in range(1, len(lines)):
-        if lines[index].rstrip() == FENCE:
-            text = "\n".join(lines[1:index])
-            document = load_yaml(text, source.path, 2, diagnostics)
-            if document is None:
-                return None
-            if document.data is None:
-                document = YamlDocument({}, {})
-            if not isinstance(document.data, dict):
-                diagnostics.error(Location(source.path, 2), "front-matter-not-mapping",
-                                  "the front matter must be `key: value` lines "
-                                  f"(found {_a(type(document.data).__name__)}); write each setting as "
-                                  "`key: value`, e.g. `title: \"Model Deployment\"`")
-                return None
-            return FrontMatterSplit(document, lines[index + 1:], index + 2)
-    diagnostics.error(Location(source.path, 1), "front-matter-unclosed",
-                      "the front matter opened with `---` on line 1 is never closed; "
-                      "add a line `---` after its last key")
-    return None
+    closing = next((index for index in range(opening + 1, len(lines)) if lines[index].rstrip() == FENCE), None)
+    if opening > 0:
+        first_key = next((line for line in lines[opening + 1:closing] if line.strip()), "")
+        if closing is None or not _KEY_LINE.match(first_key):
+            return FrontMatterSplit(None, lines, 1)  # a rule in the body, not settings
+        diagnostics.warning(Location(source.path, opening + 1), "front-matter-not-first",
+                            f"the front matter starts on line {opening + 1}, after blank lines; it is read "
+                            "as front matter, but Markdown tools take front matter on line 1 only: delete "
+                            "the blank lines above it")
+    if closing is None:
+        diagnostics.error(Location(source.path, opening + 1), "front-matter-unclosed",
+                          f"the front matter opened with `---` on line {opening + 1} is never closed; "
+                          "add a line `---` after its last key")
+        return None
+    text = "\n".join(lines[opening + 1:closing])
+    document = load_yaml(text, source.path, opening + 2, diagnostics)
+    if document is None:
+        return None
+    if document.data is None:
+        document = YamlDocument({}, {})
+    if not isinstance(document.data, dict):
+        diagnostics.error(Location(source.path, opening + 2), "front-matter-not-mapping",
+                          "the front matter must be `key: value` lines "
+                          f"(found {_a(type(document.data).__name__)}); write each setting as "
+                          "`key: value`, e.g. `title: \"Model Deployment\"`")
+        return None
+    return FrontMatterSplit(document, lines[closing + 1:], closing + 2)
+
+
+#: A line that opens with a YAML key, as front matter does (`title: …`).
+_KEY_LINE = re.compile(r"[A-Za-z_][\w-]*:(\s|$)")
 
 
 def _a(noun: str) -> str:
