@@ -100,6 +100,13 @@ def test_prose_lists_links_code_and_heading_chapters_are_kept(tmp_path):
     ("Chapter IX: Roman", "arabic number"),
     ("Chapter 12:", "cannot read the chapter line"),
     ("Chapter 123456: Huge", "out of range"),
+    # Another mark or case than `Chapter N:`: read as topics, these chapters would vanish.
+    ("Chapter 15 - Deployment Strategies", "write it `Chapter 15: Deployment Strategies`"),
+    ("Chapter 15. Model Serving (New)", "write it `Chapter 15: Model Serving (New)`"),
+    ("Chapter 15 \u2013 Model Serving", "write it `Chapter 15: Model Serving`"),
+    ("chapter 15: Model Serving", "write it `Chapter 15: Model Serving`"),
+    ("CHAPTER 15: Model Serving", "write it `Chapter 15: Model Serving`"),
+    ("- Chapter15: Model Serving", "write it `Chapter 15: Model Serving`"),
 ])
 def test_malformed_chapter_lines_are_errors_with_their_line(tmp_path, line, fragment):
     content = write_section(tmp_path, f"Chapter 1: Fine\nTopic\n{line}\nTopic\n")
@@ -153,3 +160,13 @@ def test_a_rule_after_blank_lines_stays_in_the_body(tmp_path):
     section = book.sections[0]
     assert "Some words between rules." in "".join(p.html for p in section.intro)
     assert "front-matter-not-first" not in diagnostics.codes()
+
+
+def test_a_chapter_line_without_its_colon_stays_a_topic_with_a_warning(tmp_path):
+    content = write_section(tmp_path, "Chapter 3 is cited in prose.\n\nChapter 1: Fine\nTopic\n"
+                                      "Chapter 11 bankruptcy models\n")
+    book, diagnostics = load_book(content)
+    [chapter] = book.sections[0].chapters
+    assert [t.text for t in chapter.topics] == ["Topic", "Chapter 11 bankruptcy models"]
+    [warning] = [d for d in diagnostics if d.code == "chapter-line-without-colon"]  # not the prose's line
+    assert warning.location.line == 8 and "write `Chapter 11: bankruptcy models`" in warning.message

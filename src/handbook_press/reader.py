@@ -46,6 +46,12 @@ CLOSING_HASHES = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
 # The number may be written in other digits (`٣`), mixed with letters (`1a`) or as a word.
 CHAPTER_LIKE = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter\b[ \t]*(?:\w*\d\w*|[IVXLCDM]+\b|[ivxlcdm]+\b"
                           r"|(?i:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b)?[ \t]*(?::.*)?$")
+# Lines meant as chapters, in another case or with another mark than the colon after the
+# number: `Chapter 15 - Title`, `Chapter 15. Title`, `chapter 15: Title`, `Chapter15: Title`.
+CHAPTER_MISWRITTEN = re.compile(r"^(?:#{1,6}[ \t]+)?(?i:chapter)[ \t]*([0-9]+)[ \t]*(?:[-\u2013\u2014.:)][ \t]*(.*?))?[ \t]*$")
+# `Chapter 15 Title` among the topics: a chapter line without its colon, or a topic that
+# begins so (`Chapter 11 bankruptcy`), which stays a topic.
+CHAPTER_WITHOUT_COLON = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter[ \t]+([0-9]+)[ \t]+(\S.*?)[ \t]*$")
 NEW_CHAPTER = re.compile(r"[ \t]*\(New\)$")
 NEW_TOPIC = re.compile(r"[ \t]*\(New subtopic\)$")
 BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
@@ -119,6 +125,11 @@ def _markdown() -> MarkdownIt:
     return md
 
 
+def _chapter_like(line: str) -> bool:
+    """A line written as a chapter line, readable or not (it opens the outline)."""
+    return bool(CHAPTER_LIKE.match(line) or CHAPTER_MISWRITTEN.match(line.strip()))
+
+
 class SectionBodyReader:
     """Reads one section body; collects chapters, intro prose and diagnostics."""
 
@@ -148,7 +159,7 @@ class SectionBodyReader:
                 # (their topics would otherwise vanish into a heading).
                 underline = max(i for i in range(start, end) if self.lines[i].strip())
                 adjacent = outline_ends_at is not None and start == outline_ends_at and self.chapters
-                if adjacent or any(CHAPTER_LIKE.match(self._unbullet(self.lines[i])) for i in range(start, underline)):
+                if adjacent or any(_chapter_like(self._unbullet(self.lines[i])) for i in range(start, underline)):
                     token = Token("paragraph_open", "p", 1)
                     end = underline
             if token.type == "heading_open":
@@ -161,7 +172,7 @@ class SectionBodyReader:
             elif token.type in ("paragraph_open", "bullet_list_open", "ordered_list_open"):
                 adjacent = outline_ends_at is not None and start == outline_ends_at and self.chapters
                 first_chapter = next((i for i in range(start, end)
-                                      if CHAPTER_LIKE.match(self._unbullet(self.lines[i]))), None)
+                                      if _chapter_like(self._unbullet(self.lines[i]))), None)
                 if not adjacent and first_chapter is None:
                     outline_ends_at = None
                     self._add_prose(start, end)
@@ -172,6 +183,11 @@ class SectionBodyReader:
                 for index in range(outline_from, end):
                     line = self._unbullet(self.lines[index])
                     if line.strip() and not self._chapter_line(line, index):
+                        if match := CHAPTER_WITHOUT_COLON.match(line.strip()):
+                            self.diagnostics.warning(
+                                self.location(index), "chapter-line-without-colon",
+                                f"read as a topic of the chapter above; if it begins a chapter, write "
+                                f"`Chapter {match.group(1)}: {match.group(2)}` (a colon after the number)")
                         self.chapters[-1].topics.append(parse_topic(line, self.location(index)))
                 # A block's map can include trailing blank lines: adjacency is
                 # measured from its last written line.
@@ -218,6 +234,14 @@ class SectionBodyReader:
             self.diagnostics.error(self.location(index), "chapter-line-malformed",
                                    f"cannot read the chapter line {text!r}; write `Chapter N: Title` "
                                    "with an arabic number (digits 0-9) and a title, e.g. `Chapter 12: Model Serving`")
+            self.chapters.append(_Draft(text, 0, self.location(index), False, [], []))
+            return True
+        if match := CHAPTER_MISWRITTEN.match(text):
+            # Read as a topic, its chapter would vanish into the one above without a word.
+            title = (match.group(2) or "").strip() or "Title"
+            self.diagnostics.error(self.location(index), "chapter-line-malformed",
+                                   f"cannot read the chapter line {text!r}; write it "
+                                   f"`Chapter {match.group(1)}: {title}` (the word Chapter, the number, a colon)")
             self.chapters.append(_Draft(text, 0, self.location(index), False, [], []))
             return True
         return False
