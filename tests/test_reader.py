@@ -170,3 +170,15 @@ def test_a_chapter_line_without_its_colon_stays_a_topic_with_a_warning(tmp_path)
     assert [t.text for t in chapter.topics] == ["Topic", "Chapter 11 bankruptcy models"]
     [warning] = [d for d in diagnostics if d.code == "chapter-line-without-colon"]  # not the prose's line
     assert warning.location.line == 8 and "write `Chapter 11: bankruptcy models`" in warning.message
+
+
+@pytest.mark.parametrize("mark", ["(New)", "(new)", "(NEW)", "(New subtopic)", "(new subtopic)", "(New Subtopic)",
+                                  "(New topic)"])
+def test_new_marks_in_any_case_are_marks(tmp_path, mark):
+    """The books show a marker for them: the words in brackets would print raw."""
+    chapter_mark = mark if "topic" not in mark.lower() else "(New)"
+    content = write_section(tmp_path, f"Chapter 1: Serving {chapter_mark}\nBatching {mark}\nPlain\n")
+    book, _ = load_book(content)
+    [chapter] = book.sections[0].chapters
+    assert (chapter.title, chapter.is_new) == ("Serving", True)
+    assert [(t.text, t.is_new) for t in chapter.topics] == [("Batching", True), ("Plain", False)]

@@ -52,8 +52,10 @@ CHAPTER_MISWRITTEN = re.compile(r"^(?:#{1,6}[ \t]+)?(?i:chapter)[ \t]*([0-9]+)[ 
 # `Chapter 15 Title` among the topics: a chapter line without its colon, or a topic that
 # begins so (`Chapter 11 bankruptcy`), which stays a topic.
 CHAPTER_WITHOUT_COLON = re.compile(r"^(?:#{1,6}[ \t]+)?Chapter[ \t]+([0-9]+)[ \t]+(\S.*?)[ \t]*$")
-NEW_CHAPTER = re.compile(r"[ \t]*\(New\)$")
-NEW_TOPIC = re.compile(r"[ \t]*\(New subtopic\)$")
+# The source's marks of new material, `(New)` and `(New subtopic)`, in any case (a topic may
+# say `(New)` too): the books show a marker, never the words in brackets.
+NEW_CHAPTER = re.compile(r"[ \t]*\((?i:new)\)$")
+NEW_TOPIC = re.compile(r"[ \t]*\((?i:new(?:[ \t]+(?:sub)?topic)?)\)$")
 BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
 ANNOTATION = re.compile(r"^\[(.*)\]$")
 LABELLED = re.compile(r"^([^:,\[\]()]{1,48}?):[ \t]+(\S.*)$")
