@@ -182,3 +182,36 @@ def test_new_marks_in_any_case_are_marks(tmp_path, mark):
     [chapter] = book.sections[0].chapters
     assert (chapter.title, chapter.is_new) == ("Serving", True)
     assert [(t.text, t.is_new) for t in chapter.topics] == [("Batching", True), ("Plain", False)]
+
+
+def test_key_concepts_written_out_are_their_label_not_a_tool(tmp_path):
+    """As the books print them (`Tools: Feast, Tecton; Key concepts: HNSW`): `Tecton; Key
+    concepts: HNSW` was a tool of the index, and in brackets the label printed twice."""
+    import re
+
+    from handbook_press.html import environment
+
+    from .conftest import ROOT
+
+    content = write_section(tmp_path, "Chapter 1: A\nTools: Feast, Tecton; Key concepts: HNSW, IVF\n"
+                                      "[Models: CLIP; key concepts: alignment]\nApplications: fraud; churn\n")
+    book, diagnostics = load_book(content)
+    labelled, bracketed, semicolon = book.sections[0].chapters[0].topics
+    assert (labelled.label, labelled.items, labelled.concepts) == ("Tools", ("Feast", "Tecton"), ("HNSW", "IVF"))
+    assert (bracketed.label, bracketed.items, bracketed.concepts) == ("Models", ("CLIP",), ("alignment",))
+    assert (semicolon.items, semicolon.concepts) == (("fraud; churn",), ())  # the author's own list, as written
+    macros = environment(ROOT / "templates").get_template("macros.j2").module
+    printed = [re.sub(r"<[^>]+>", "", str(macros.topic(t, "t"))) for t in (labelled, bracketed, semicolon)]
+    assert printed == ["Tools: Feast, Tecton; Key concepts: HNSW, IVF", "Models: CLIP; Key concepts: alignment",
+                       "Applications: fraud; churn"]
+
+
+@pytest.mark.parametrize("line, told", [("[Tools: Feast, Tecton", "[ is never closed"),
+                                        ("Tools: Feast, Tecton]", "] was never opened")])
+def test_a_bracket_without_its_mate_is_read_as_a_pair_with_a_warning(tmp_path, line, told):
+    content = write_section(tmp_path, f"Chapter 1: A\n{line}\n")
+    book, diagnostics = load_book(content)
+    [topic] = book.sections[0].chapters[0].topics
+    assert (topic.label, topic.items) == ("Tools", ("Feast", "Tecton"))  # no `Tecton]` in the index
+    [warning] = [d for d in diagnostics if d.code == "topic-bracket-unbalanced"]
+    assert told in warning.message and "`[Tools: Feast, Tecton]`" in warning.message and warning.location.line == 5

@@ -23,7 +23,7 @@ class Topic:
     """One topic line of a chapter.
 
     ``plain``: ``Data lineage``. ``labelled``: ``Tools: MLflow, DVC`` (label
-    and items). ``annotation``: ``[Tools: Feast, Tecton; feature pipelines]``
+    and items; key concepts after ``; Key concepts:``). ``annotation``: ``[Tools: Feast, Tecton; feature pipelines]``
     (optional label with items, then key concepts after ``;``) or
     ``[GDPR, CCPA]`` (concepts only).
     """

@@ -58,6 +58,9 @@ NEW_CHAPTER = re.compile(r"[ \t]*\((?i:new)\)$")
 NEW_TOPIC = re.compile(r"[ \t]*\((?i:new(?:[ \t]+(?:sub)?topic)?)\)$")
 BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
 ANNOTATION = re.compile(r"^\[(.*)\]$")
+# `Key concepts:` written out, as the books print it: after a topic's `;`.
+KEY_CONCEPTS_LABEL = re.compile(r"^(?i:key[ \t]+concepts?)[ \t]*:[ \t]*")
+KEY_CONCEPTS = re.compile(r";[ \t]*(?i:key[ \t]+concepts?)[ \t]*:[ \t]*")
 LABELLED = re.compile(r"^([^:,\[\]()]{1,48}?):[ \t]+(\S.*)$")
 STEP_REFERENCE = re.compile(r"\s*\((Sections?)\s+([0-9][0-9\s,–\-and]*)\)\s*\.?\s*$")
 
@@ -86,23 +89,43 @@ def split_list(text: str) -> tuple[str, ...]:
     return tuple(p for p in parts if p)
 
 
-def parse_topic(line: str, location: Location) -> Topic:
+def parse_topic(line: str, location: Location, diagnostics: Diagnostics | None = None) -> Topic:
+    """One topic line: plain, ``Label: a, b``, or ``[Label: a, b; concept, concept]``.
+
+    ``Key concepts:`` written out after the ``;`` is the concepts' own label (the
+    books print it), in brackets or not; a bracket without its mate is read as if
+    it had one, with a warning (``diagnostics``): printed, it would show raw, and
+    ``Tecton]`` would be a tool of the index."""
     text = line.strip()
     is_new = bool(NEW_TOPIC.search(text))
     if is_new:
         text = NEW_TOPIC.sub("", text)
-    if match := ANNOTATION.match(text):
-        inner = match.group(1).strip()
-        head, _, tail = inner.partition(";")
-        concepts = split_list(tail.replace(";", ","))
+    inner = match.group(1) if (match := ANNOTATION.match(text)) else None
+    if inner is None and text.startswith("[") != text.endswith("]") and len(text) > 1:
+        inner = text.removeprefix("[").removesuffix("]")
+        if diagnostics is not None:
+            diagnostics.warning(location, "topic-bracket-unbalanced",
+                                f"{'[ is never closed' if text.startswith('[') else '] was never opened'}; "
+                                f"read as `[{inner.strip()}]`: write it so")
+    if inner is not None:
+        head, _, tail = inner.strip().partition(";")
+        concepts = _concepts(tail)
         if labelled := LABELLED.match(head.strip()):
             return Topic(text, "annotation", location, is_new, labelled.group(1).strip(),
                          split_list(labelled.group(2)), concepts)
         return Topic(text, "annotation", location, is_new, None, (), split_list(head) + concepts)
     if labelled := LABELLED.match(text):
+        values, key_concepts = labelled.group(2), ""
+        if match := KEY_CONCEPTS.search(values):
+            values, key_concepts = values[:match.start()], values[match.end():]
         return Topic(text, "labelled", location, is_new, labelled.group(1).strip(),
-                     split_list(labelled.group(2)))
+                     split_list(values), _concepts(key_concepts))
     return Topic(text, "plain", location, is_new)
+
+
+def _concepts(text: str) -> tuple[str, ...]:
+    """The key concepts after a topic's ``;``, without their label if it is written out."""
+    return split_list(KEY_CONCEPTS_LABEL.sub("", text.strip()).replace(";", ","))
 
 
 @dataclass
@@ -190,7 +213,7 @@ class SectionBodyReader:
                                 self.location(index), "chapter-line-without-colon",
                                 f"read as a topic of the chapter above; if it begins a chapter, write "
                                 f"`Chapter {match.group(1)}: {match.group(2)}` (a colon after the number)")
-                        self.chapters[-1].topics.append(parse_topic(line, self.location(index)))
+                        self.chapters[-1].topics.append(parse_topic(line, self.location(index), self.diagnostics))
                 # A block's map can include trailing blank lines: adjacency is
                 # measured from its last written line.
                 outline_ends_at = max(i for i in range(start, end) if self.lines[i].strip()) + 1
