@@ -559,8 +559,14 @@ def _read_learning_path(data: dict, node, shown: str, diagnostics: Diagnostics) 
         if isinstance(slugs, str):
             slugs = [slugs]
         if not isinstance(slugs, list) or not all(isinstance(s, str) for s in slugs):
-            diagnostics.error(location, "metadata-type", "`sections` of a learning-path step must be a list of section slugs")
-            slugs = []
+            numbers = [n for n in (slugs if isinstance(slugs, list) else [slugs]) if isinstance(n, int)]
+            listed = _listed_slugs(data)
+            meant = [listed[n - 1] for n in numbers if 0 < n <= len(listed)] or listed[:1]
+            diagnostics.error(location, "metadata-type",
+                              "`sections` of a learning-path step must be a list of section slugs"
+                              + (" (a section file's name without `.md`), not numbers, which change when "
+                                 f"sections move: e.g. `sections: [{', '.join(meant)}]`" if numbers and meant else ""))
+            continue  # not also told that it names no section
         result.append(LearningStep(index + 1, step["text"].strip(), tuple(slugs), location))
     return tuple(result)
 
@@ -684,15 +690,13 @@ def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_
     return Book(metadata, learning_path, tuple(sections))
 
 
-def _listed_slugs(data: dict) -> set[str]:
-    """The slug of each file handbook.yaml's `sections` names, whether it could be read or not
-    (as `section_sources` names them)."""
-    slugs = set()
-    for entry in data["sections"]:
-        file = entry if isinstance(entry, str) else entry.get("file") if isinstance(entry, dict) else None
-        if isinstance(file, str):
-            slugs.add(slugify(Path(file).stem))
-    return slugs
+def _listed_slugs(data: dict) -> list[str]:
+    """The slug of each file handbook.yaml's `sections` names, in its order, whether it could be
+    read or not (as `section_sources` names them)."""
+    entries = data.get("sections")
+    files = [entry if isinstance(entry, str) else entry.get("file") if isinstance(entry, dict) else None
+             for entry in (entries if isinstance(entries, list) else [])]
+    return [slugify(Path(file).stem) for file in files if isinstance(file, str)]
 
 
 def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=read_section_source,
