@@ -94,6 +94,9 @@ def task_check():
         "actions": [(_build("run_check"), [CONTENT, BUILD, STRICT, True])],
         "file_dep": [METADATA] + SECTION_CACHES + CODE,
         "targets": [str(BUILD / "numbering.json"), BOOK_CACHE],
+        # strict=1 checks again (warnings then fail); a Markdown file added or removed is checked
+        # against the listing (one handbook.yaml does not list is left out of the book: a warning)
+        "uptodate": [config_changed({"strict": STRICT, "markdown": [f for f in SOURCES if f.endswith(".md")]})],
     }
 
 

@@ -155,3 +155,24 @@ def test_damaged_caches_are_read_again_from_the_sources(tmp_path, capsys):
     capsys.readouterr()
     assert builder._book_or_fail(paths, False, cached=True) == intact
     assert "parsed 16 sections" in capsys.readouterr().err  # read from the sources, not the damaged cache
+
+
+def test_check_runs_again_for_strict_and_for_a_markdown_file_added(tmp_path):
+    """`strict=1` after a passing check fails on the handbook's warnings (the check was up to
+    date, so strict=1 passed); a section file added without listing it is told at once."""
+    content = copy_content(tmp_path / "content")
+    args = (f"content={content}", f"build={tmp_path / 'build'}", "check")
+    assert run_doit(*args, cwd=tmp_path, keep_state=True).returncode == 0
+    numbering = (tmp_path / "build" / "numbering.json").read_bytes()
+
+    strict = run_doit(*args, "strict=1", cwd=tmp_path, keep_state=True)
+    assert strict.returncode != 0 and "warnings (strict=1)" in strict.stdout + strict.stderr, strict.stderr
+    assert (tmp_path / "build" / "numbering.json").read_bytes() == numbering
+    assert run_doit(*args, cwd=tmp_path, keep_state=True).returncode == 0  # and back
+
+    (content / "sections" / "appendix.md").write_text("---\ntitle: Appendix\n---\nChapter 1: Extra\nA topic\n")
+    added = run_doit(*args, cwd=tmp_path, keep_state=True)
+    assert added.returncode == 0 and "check" in tasks(added.stdout)[0], added.stdout
+    assert re.search(r"sections/appendix\.md:1: warning\[section-not-listed\]: appendix\.md is not listed in "
+                     r"handbook\.yaml's `sections`, so the book leaves it out; list it \(`- file: "
+                     r"sections/appendix\.md`", added.stderr), added.stderr

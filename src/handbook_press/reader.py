@@ -687,16 +687,37 @@ def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_
     if unread is not None:
         read = {section.slug for section in sections}
         unread.update(slug for slug in _listed_slugs(data) if slug not in read)
+    _tell_unlisted(content, data, diagnostics)
     return Book(metadata, learning_path, tuple(sections))
 
 
-def _listed_slugs(data: dict) -> list[str]:
-    """The slug of each file handbook.yaml's `sections` names, in its order, whether it could be
-    read or not (as `section_sources` names them)."""
+def _listed_files(data: dict) -> list[str]:
+    """Each file handbook.yaml's `sections` names, in its order, whether it can be read or not."""
     entries = data.get("sections")
     files = [entry if isinstance(entry, str) else entry.get("file") if isinstance(entry, dict) else None
              for entry in (entries if isinstance(entries, list) else [])]
-    return [slugify(Path(file).stem) for file in files if isinstance(file, str)]
+    return [file for file in files if isinstance(file, str)]
+
+
+def _listed_slugs(data: dict) -> list[str]:
+    """The slug of each file handbook.yaml's `sections` names (as `section_sources` names them)."""
+    return [slugify(Path(file).stem) for file in _listed_files(data)]
+
+
+def _tell_unlisted(content: Path, data: dict, diagnostics: Diagnostics) -> None:
+    """A warning for each Markdown file beside the listed sections that handbook.yaml does not
+    list: the book leaves it out, which a new section forgotten in the listing must not be silently."""
+    root = content.resolve()
+    listed = {(content / file).resolve() for file in _listed_files(data)}
+    folders = {path.parent for path in listed if path.parent.is_relative_to(root)}
+    for folder in sorted(folders):
+        for path in sorted(folder.glob("*.md")):
+            if path.resolve() not in listed and path.is_file():
+                listing = path.relative_to(content).as_posix() if path.is_relative_to(content) else path.name
+                diagnostics.warning(Location(display_path(path), 1), "section-not-listed",
+                                    f"{path.name} is not listed in handbook.yaml's `sections`, so the book "
+                                    f"leaves it out; list it (`- file: {listing}` with its `title:`) where it "
+                                    "belongs in reading order, or move it out of the content folder")
 
 
 def load_book(content: Path, diagnostics: Diagnostics | None = None, read_one=read_section_source,
