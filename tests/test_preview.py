@@ -211,3 +211,64 @@ def test_a_watching_preview_reads_handbook_yaml_again_only_when_it_changed(tmp_p
     parsed.clear()
     renamed, _ = watcher.read_book()
     assert len(parsed) == 1 and renamed.metadata.title.startswith("Renamed, ")
+
+
+def _top_band(path, index: int) -> str:
+    """The text in a page's top margin (its running head and folio), above the text block."""
+    page = pdfium.PdfDocument(str(path))[index]
+    width, height = page.get_size()
+    return page.get_textpage().get_text_bounded(0, height - 72 * Geometry.top + 2, width, height).strip()
+
+
+def test_a_long_title_gets_a_one_line_running_head(tmp_path):
+    """Cut after a whole word with an ellipsis (a two-line head crowded the folio), or the
+    section's short_title from handbook.yaml; the checker says which the pages print."""
+    import shutil
+
+    from handbook_press.diagnostics import Diagnostics
+
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    long_title = ("Model Deployment, Serving, Monitoring and the Long Road from a Notebook to a Reliable "
+                  "Production Service at Scale")
+    listing = content / "handbook.yaml"
+    listing.write_text(listing.read_text().replace("  title: Model Deployment\n", f"  title: {long_title}\n"))
+    section = content / "sections" / "model-deployment.md"
+    long_chapter = "Model Serving with TensorFlow Serving, TorchServe, Triton and ONNX Runtime across Clusters"
+    section.write_text(section.read_text().replace("Chapter 16: Model Serving\n", f"Chapter 16: {long_chapter}\n"))
+    paths = project_paths(content, tmp_path / "build")
+
+    diagnostics = Diagnostics()
+    book, _ = load_book(content, diagnostics)
+    limit = Geometry.for_book(book).running_head_chars
+    [told] = [d for d in diagnostics if d.code == "running-head-shortened"]
+    assert "Section 4" in told.message and "short_title" in told.message and told.location.path.endswith("handbook.yaml")
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "4")
+    preview = paths.build / "preview" / "section-04.pdf"
+    pages = pdf_pages(preview)
+    verso = next(i for i in range(1, len(pages)) if i % 2 == 1)  # the page after the opener, a verso
+    head = _top_band(preview, verso)
+    assert "\n" not in head and head.endswith("Model Deployment, Serving, Monitoring and the Long Road from a\u2026")
+    assert len(head.split(" ", 1)[1]) <= limit  # after its folio
+    recto = next((i for i in range(2, len(pages)) if i % 2 == 0 and "Chapter 17" in pages[i]), None)
+    if recto is not None:  # the chapter's head on the recto it continues onto
+        assert "\n" not in _top_band(preview, recto)
+
+    listing.write_text(listing.read_text().replace(f"  title: {long_title}\n",
+                                                   f"  title: {long_title}\n  short_title: Deployment at Scale\n"))
+    diagnostics = Diagnostics()
+    load_book(content, diagnostics)
+    assert "running-head-shortened" not in diagnostics.codes()
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "4")
+    assert _top_band(preview, verso).endswith(" Deployment at Scale")
+    assert pdf_pages(preview)[0].lstrip().startswith(f"Section 4 {long_title}")  # the title itself stays whole
+
+
+def test_running_heads_are_cut_after_a_whole_word():
+    from handbook_press.pagegeometry import running_head
+
+    assert running_head("Model Serving", 30) == "Model Serving"
+    assert running_head("Model Deployment, Serving, Monitoring", 30) == "Model Deployment, Serving\u2026"
+    assert running_head("Supercalifragilisticexpialidocious" * 2, 20) == "Supercalifragilisti\u2026"
+    assert all(len(running_head("word " * 40, n)) <= n for n in (10, 30, 63))

@@ -139,9 +139,26 @@ def check_image_resolution(book: Book, content: Path, diagnostics: Diagnostics) 
                                 "or an SVG")
 
 
+def check_running_heads(book: Book, diagnostics: Diagnostics) -> None:
+    """A section title too long for a one-line running head is cut short there (`pagegeometry.running_head`):
+    say so, and how to choose the head. (A chapter's is cut the same way; its title is its own.)"""
+    from .pagegeometry import Geometry, running_head
+
+    limit = Geometry.for_book(book).running_head_chars
+    for section in book.sections:
+        if len(section.running_head) > limit:
+            what = "short_title" if section.short_title else "title"
+            diagnostics.warning(section.title_location, "running-head-shortened",
+                                f"the {what} of Section {section.number} is too long for a one-line running "
+                                f"head ({len(section.running_head)} characters, {limit} fit): the pages print "
+                                f"{running_head(section.running_head, limit)!r}; give the section a shorter "
+                                "`short_title:` in handbook.yaml for its running heads")
+
+
 def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None,
                unread: Collection[str] = ()) -> None:
     check_sections(book, diagnostics)
+    check_running_heads(book, diagnostics)
     check_chapter_numbers(book, diagnostics, sections_unread=bool(unread))
     check_learning_path(book, diagnostics, unread)
     if content is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Callable
 
@@ -74,6 +74,13 @@ class RenderContext:
             "index_entries": derived.tools_index(self.book),
         }
 
+    @cached_property
+    def running_head(self) -> Callable[[Section | Chapter], str]:
+        """The PDF's running head for a section or chapter, on one line (`running_head`)."""
+        from .pagegeometry import Geometry
+
+        return partial(_running_head_of, limit=Geometry.for_book(self.book).running_head_chars)
+
     def variables(self, href: Callable[[Section | Chapter], str]) -> dict:
         return {
             "part": "all",
@@ -85,7 +92,14 @@ class RenderContext:
             "version": self.version,
             "timestamp": self.timestamp,
             "href": href,
+            "running_head": self.running_head,
         }
+
+
+def _running_head_of(node: Section | Chapter, limit: int) -> str:
+    from .pagegeometry import running_head
+
+    return running_head(node.running_head, limit)
 
 
 def fragment_href(node: Section | Chapter) -> str:
@@ -124,7 +138,8 @@ def render_section_preview(templates: Path, context: RenderContext, section: Sec
     """``env``: an environment kept between previews (it compiles a template once, and again
     when its file changes)."""
     template = (env or environment(templates)).get_template("pdf/preview.html.j2")
-    return template.render(meta=context.book.metadata, section=section, timestamp=context.timestamp)
+    return template.render(meta=context.book.metadata, section=section, timestamp=context.timestamp,
+                           running_head=context.running_head)
 
 
 def render_epub_document(env: jinja2.Environment, kind: str, context: RenderContext,

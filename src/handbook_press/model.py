@@ -64,6 +64,10 @@ class Chapter:
         return f"chapter-{self.number}"
 
     @property
+    def running_head(self) -> str:
+        return self.title
+
+    @property
     def new_topics(self) -> tuple[Topic, ...]:
         return tuple(t for t in self.topics if t.is_new)
 
@@ -82,10 +86,15 @@ class Section:
     intro: tuple[Prose, ...] = ()
     chapters: tuple[Chapter, ...] = ()
     number: int = 0  # printed number, set by numbering
+    short_title: str | None = None  # handbook.yaml's, for the running heads of a long title
 
     @property
     def anchor(self) -> str:
         return f"section-{self.slug}"
+
+    @property
+    def running_head(self) -> str:
+        return self.short_title or self.title
 
 
 @dataclass(frozen=True)

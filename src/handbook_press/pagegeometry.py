@@ -67,12 +67,30 @@ class Geometry:
     def text_width(self) -> float:
         return self.trim_width - self.inside - self.outside
 
+    @property
+    def running_head_chars(self) -> int:
+        """How many characters a running head may have and keep to one line: it is set in 9 pt
+        italic (styles/print.css), centred between the folios (room for 4 digits each side);
+        half an em a character is more than the serif's italic averages, so this errs short."""
+        folio_room = 2 * 24 / 72
+        return int((self.text_width - folio_room) * 72 / (9 * 0.5))
+
     def tab_offset(self, position: int, count: int) -> float:
         """Top of the k-th (1-based) of ``count`` evenly spaced tabs, below the top margin."""
         return (position - 1) * self.text_height / count
 
     def tab_height(self, count: int) -> float:
         return self.text_height / count * 0.85
+
+
+def running_head(text: str, limit: int) -> str:
+    """``text`` as a running head of at most ``limit`` characters (`Geometry.running_head_chars`):
+    a longer one is cut after its last whole word that fits, and ends in an ellipsis (on two
+    lines it would crowd the folio and the text below)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit - 1]
+    return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"
 
 
 #: The smallest text block the book's typography works in (in): about thirty

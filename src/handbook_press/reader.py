@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, unquote, urlsplit
 
@@ -617,6 +617,7 @@ class SectionSource:
     slug: str
     title: str | None  # the outline's name; None: the front matter's title is used
     location: Location  # the entry in handbook.yaml
+    short_title: str | None = None  # for the running heads, when the title is long
 
 
 def section_sources(content: Path, data: dict, node, shown: str, diagnostics: Diagnostics) -> list[SectionSource]:
@@ -631,7 +632,8 @@ def section_sources(content: Path, data: dict, node, shown: str, diagnostics: Di
             diagnostics.error(location, "metadata-type",
                               "each entry of `sections` needs `file:` (a Markdown file in the content folder)")
             continue
-        _check_keys(entry, ("file", "title"), "sections entry", {}, shown, diagnostics, location.line)
+        _check_keys(entry, ("file", "title", "short_title"), "sections entry", {}, shown, diagnostics,
+                    location.line)
         file = (content / entry["file"]).resolve()
         try:
             file.relative_to(content.resolve())
@@ -651,18 +653,20 @@ def section_sources(content: Path, data: dict, node, shown: str, diagnostics: Di
                               f"section file {entry['file']} does not exist in {display_path(content)}; "
                               "create it, or correct the path (relative to the content folder)")
             continue
-        title = entry.get("title")
-        if title is not None and not isinstance(title, str):
-            diagnostics.error(location, "metadata-type", "a section's `title` must be text")
+        title, short_title = entry.get("title"), entry.get("short_title")
+        if not all(value is None or isinstance(value, str) for value in (title, short_title)):
+            key = "title" if title is not None and not isinstance(title, str) else "short_title"
+            diagnostics.error(location, "metadata-type", f"a section's `{key}` must be text; put it in quotes")
             continue
         sources.append(SectionSource(file, slugify(Path(entry["file"]).stem), (title or "").strip() or None,
-                                     location))
+                                     location, (short_title or "").strip() or None))
     return sources
 
 
 def read_section_source(source: SectionSource, content: Path, diagnostics: Diagnostics) -> Section | None:
-    return read_section(source.file, source.slug, source.title, source.location if source.title else None,
-                        content, diagnostics)
+    section = read_section(source.file, source.slug, source.title, source.location if source.title else None,
+                           content, diagnostics)
+    return replace(section, short_title=source.short_title) if section and source.short_title else section
 
 
 def read_content(content: Path, diagnostics: Diagnostics, read_one=read_section_source,
