@@ -233,7 +233,7 @@ def task_release():
     previous = get_var("previous", None)
     return {
         "actions": [(_build("run_release"), [PATHS, VERSION, Path(get_var("dist", "dist")),
-                                                    Path(previous) if previous else None, PROFILE])],
+                                                    Path(previous) if previous else None, PROFILE, STRICT])],
         "uptodate": [False],
     }
 

@@ -88,6 +88,10 @@ def test_a_failed_release_leaves_dist_as_it_was(tmp_path, monkeypatch):
     monkeypatch.setattr(validate, "epubcheck", lambda path: [validate.Finding("epubcheck", "ERROR", "x", "broken")])
     assert not run_release(project_paths(CONTENT, tmp_path / "unused"), "1.0.0", dist)
 
+    # strict: the handbook's warnings (its chapter numbering) fail it before anything is built
+    monkeypatch.undo()
+    assert not run_release(project_paths(CONTENT, tmp_path / "unused"), "1.0.0", dist, strict=True)
+
     after = {p: p.read_bytes() for p in dist.rglob("*") if p.is_file()}
     assert after == before
     assert [p.name for p in dist.iterdir()] == ["1.0.0"]

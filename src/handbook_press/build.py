@@ -726,8 +726,9 @@ def run_validate(paths: Paths, slug: str) -> bool:
 
 
 def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | None = None,
-                profile_name: str = "kdp") -> bool:
-    """dist/V/: every asset built, checked and checksummed in a staging folder, then moved into place."""
+                profile_name: str = "kdp", strict: bool = False) -> bool:
+    """dist/V/: every asset built, checked and checksummed in a staging folder, then moved into place.
+    ``strict``: a warning about the sources fails the release too."""
     import shutil
     import tempfile
 
@@ -748,7 +749,7 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
     staging = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=dist))
     try:
         with source_date_epoch_set(int(epoch)) if epoch else nullcontext():
-            ok = _release_into(paths, staging, version, metadata.slug, dist, previous, profile_name)
+            ok = _release_into(paths, staging, version, metadata.slug, dist, previous, profile_name, strict)
         if not ok:
             say(f"release {version} failed: {display_path(dist)} was left as it was")
             return False
@@ -760,7 +761,7 @@ def run_release(paths: Paths, version: str | None, dist: Path, previous: Path | 
 
 
 def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Path, previous: Path | None,
-                  profile_name: str) -> bool:
+                  profile_name: str, strict: bool = False) -> bool:
     import json
     import shutil
 
@@ -776,7 +777,7 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
     assets = staging / "assets"
     assets.mkdir()
     # As under doit: the check step reads and saves the model once; every asset renders from it.
-    if not (run_check(paths.content, work.build, cached=True)
+    if not (run_check(paths.content, work.build, strict, cached=True)
             and build_pdf(work, version, False, profile_name, cached=True) and publish_print(work, profile_name)
             and build_page_map(work, version, False, profile_name, cached=True)
             and build_epub(work, version, cached=True)):
