@@ -213,3 +213,18 @@ def test_failed_write_leaves_the_previous_package(tmp_path, book, kdp_interior, 
     assert after["mlops-handbook-proof.png"] == other_proof.read_bytes()
     assert after["mlops-handbook-cover.pdf"] == before["mlops-handbook-cover.pdf"]  # same inputs, same bytes
     assert [p.name for p in package.parent.iterdir()] == ["kdp"]
+
+
+def test_a_cover_the_book_does_not_fit_is_an_error_at_its_title(tmp_path, monkeypatch, capsys):
+    """`doit pod` with a title too long for the cover: a located error, not a traceback."""
+    from handbook_press import build
+    from handbook_press.cover import CoverTooFull
+
+    def too_full(*args, **kwargs):
+        raise CoverTooFull("the title is too long for the front cover even at half its size")
+
+    monkeypatch.setattr(pod, "write_pod_package", too_full)
+    assert not build.run_pod(project_paths(CONTENT, tmp_path / "build"), "mlops-handbook", "kdp")
+    err = capsys.readouterr().err
+    assert "handbook.yaml:1: error[cover]: the title is too long for the front cover" in err
+    assert not (tmp_path / "build" / "pod").exists()

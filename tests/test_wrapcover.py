@@ -253,7 +253,8 @@ def test_front_panel_is_the_epub_cover_design(book, kdp200):
     html = render_cover_html(TEMPLATES, book.metadata, len(book.sections), context.timestamp)
     markup = re.search(r"<body>(.*)</body>", html, re.S).group(1).strip()
     assert markup == str(wrapcover.front_markup(TEMPLATES, book, context.timestamp))
-    epub = render_cover_pdf(html, templates=TEMPLATES, styles=STYLES, page_size_css="@page { size: 1600px 2560px; }")
+    epub = render_cover_pdf(book.metadata, len(book.sections), context.timestamp, templates=TEMPLATES, styles=STYLES,
+                            page_size_css="@page { size: 1600px 2560px; }")
     g = wrap_cover_geometry("kdp", None, 200, 6, 9)
 
     def where(pdf, letter, x0, width, height):
@@ -331,3 +332,39 @@ def test_anything_placed_in_the_barcode_zone_is_refused(book, monkeypatch):
     monkeypatch.setattr(wrapcover, "geometry_css", misplaced)
     with pytest.raises(ValueError, match="barcode"):
         render(book, "kdp", 200)
+
+
+LONG_TITLE = ("The MLOps Handbook: A Practitioner's Guide to Building, Deploying, Monitoring and Governing "
+              "Machine Learning Systems at Scale")
+
+
+def test_a_long_title_is_set_smaller_to_fit_both_covers(book):
+    """At the design's size it ran past the cover's foot: the EPUB's cover image showed half of it
+    and no review date (the overflow is clipped), and the print cover failed with a traceback."""
+    from dataclasses import replace
+
+    from handbook_press.cover import TEXT_FOOT, render_cover_pdf
+
+    long = replace(book, metadata=replace(book.metadata, title=LONG_TITLE))
+    width, height = 1600 * 0.75, 2560 * 0.75  # pt
+    epub = render_cover_pdf(long.metadata, len(long.sections), "2025-05-01T00:00:00Z", templates=TEMPLATES,
+                            styles=STYLES, page_size_css="@page { size: 1600px 2560px; }")
+    glyphs = chars(epub)
+    assert "".join(LONG_TITLE.split()) + "ReviewedMay2025" == "".join(c for c, _ in glyphs)
+    assert min(box[1] for _, box in glyphs) >= (1 - TEXT_FOOT) * height - 1  # above the tabs' foot
+    assert max(box[2] for _, box in glyphs) <= width
+
+    wrap = render(long, "kdp", 200)
+    g = wrap_cover_geometry("kdp", None, 200, 6, 9)
+    front = "".join(c for c, box in chars(wrap) if box[0] >= g.front_fold_x * PT)
+    assert "".join(LONG_TITLE.split()) + "ReviewedMay2025" in front
+
+
+def test_a_title_too_long_for_any_size_is_a_cover_error(book):
+    from dataclasses import replace
+
+    from handbook_press.cover import CoverTooFull
+
+    long = replace(book, metadata=replace(book.metadata, title=" ".join([LONG_TITLE] * 5)))
+    with pytest.raises(CoverTooFull, match="shorten it, or move part of it into `subtitle:`"):
+        render(long, "kdp", 200)

@@ -616,7 +616,7 @@ def cover_image(paths: Paths) -> tuple[bool, list[str]]:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     # Only now the reader and the renderer: a kept image needs neither.
-    from .cover import epub_cover_png
+    from .cover import CoverTooFull, epub_cover_png
     from .reader import read_metadata, section_sources
     from .timestamps import iso_timestamp
 
@@ -629,8 +629,12 @@ def cover_image(paths: Paths) -> tuple[bool, list[str]]:
     metadata, data, node, shown = loaded
     sections = section_sources(paths.content, data, node, shown, Diagnostics())  # the check task reports these
     messages: list[str] = []
-    image = epub_cover_png(paths.templates, paths.styles, metadata, len(sections),
-                           iso_timestamp(metadata.review_date), messages)
+    try:
+        image = epub_cover_png(paths.templates, paths.styles, metadata, len(sections),
+                               iso_timestamp(metadata.review_date), messages)
+    except CoverTooFull as problem:
+        say(f"{metadata.title_at}: error[cover]: {problem}; the previous outputs were kept")
+        return False, []
     warnings = [f"{metadata.location}: warning[cover]: {message} (the cover's fonts lack a character "
                 "of the title: the cover image shows an empty box for it)" for message in messages]
     write_atomic(image_path, image)
@@ -770,6 +774,7 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
 
     from pypdf import PdfReader
 
+    from .cover import CoverTooFull
     from .sectioncache import load_cached_book
     from .wrapcover import render_wrap_cover
 
@@ -791,8 +796,13 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
     for name in (f"{slug}.pdf", f"{slug}.epub", f"{slug}-print.pdf"):
         shutil.copyfile(work.build / name, assets / name)
     pages = len(PdfReader(work.build / f"{slug}-print.pdf").pages)
-    (assets / f"{slug}-cover.pdf").write_bytes(render_wrap_cover(
-        book, get_profile(profile_name), pages, templates=paths.templates, styles=paths.styles))
+    try:
+        cover = render_wrap_cover(book, get_profile(profile_name), pages, templates=paths.templates,
+                                  styles=paths.styles)
+    except CoverTooFull as problem:
+        say(f"{book.metadata.title_at}: error[cover]: {problem}")
+        return False
+    (assets / f"{slug}-cover.pdf").write_bytes(cover)
     data = release.book_data(book, version)
     (assets / f"{slug}.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     if previous is not None:
@@ -808,6 +818,7 @@ def _release_into(paths: Paths, staging: Path, version: str, slug: str, dist: Pa
 
 def run_pod(paths: Paths, slug: str, profile_name: str) -> bool:
     """build/pod/NAME/: everything a person types into the print service's form, and uploads."""
+    from .cover import CoverTooFull
     from .pod import PodError, write_pod_package
 
     book = _book_or_fail(paths, False)
@@ -822,6 +833,9 @@ def run_pod(paths: Paths, slug: str, profile_name: str) -> bool:
                                    proof_png=proof if proof.exists() else None, book=book)
     except PodError as problem:
         say(f"{display_path(stem.with_suffix('.pdf'))}:1: error[pod]: {problem}")
+        return False
+    except CoverTooFull as problem:
+        say(f"{book.metadata.title_at}: error[cover]: {problem}; nothing in build/pod was changed")
         return False
     say(f"wrote the {profile_name} submission package: {display_path(folder)} "
          f"(start with {display_path(folder / 'submission.md')})")

@@ -14,22 +14,95 @@ if TYPE_CHECKING:  # the cover task checks its key (`epub_cover_key`) before it 
     from .model import Metadata
 
 EPUB_COVER_SIZE = (1600, 2560)  # px
+# The cover's text ends above the foot of its tabs (6 % of the height from the bottom, cover.css).
+TEXT_FOOT = 0.94
+# A title is set smaller until the text fits, down to half its size: smaller, it would no longer
+# read as a title from a thumbnail, and a shorter title (or a `subtitle:`) is the better cure.
+MIN_TITLE_SCALE = 0.5
 
 
-def render_cover_html(templates: Path, meta: Metadata, section_count: int, timestamp: str) -> str:
+class CoverTooFull(ValueError):
+    """The book's text does not fit the cover design (a user's error: the message says what to shorten)."""
+
+
+def render_cover_html(templates: Path, meta: Metadata, section_count: int, timestamp: str,
+                      title_scale: float = 1.0) -> str:
     """The front cover shows only handbook.yaml's facts: title, subtitle, review date, creator and
-    a tab per section (so the cover task never reads the sections)."""
+    a tab per section (so the cover task never reads the sections). ``title_scale``: see `fit_title`."""
     from .html import environment
 
     template = environment(templates).get_template("cover/front.html.j2")
-    return template.render(meta=meta, section_count=section_count, timestamp=timestamp)
+    return template.render(meta=meta, section_count=section_count, timestamp=timestamp, title_scale=title_scale)
 
 
-def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css: str,
-                     warnings_out: list[str] | None = None) -> bytes:
+def _boxes(box):
+    yield box
+    for child in getattr(box, "children", ()):
+        yield from _boxes(child)
+
+
+def _classes(box) -> set[str]:
+    element = getattr(box, "element", None)
+    return set((element.get("class") or "").split()) if element is not None and hasattr(element, "get") else set()
+
+
+def front_text_overflow(page_box) -> tuple[float, float]:
+    """(How far the front cover's text reaches below `TEXT_FOOT`, the title's height), both as
+    fractions of the cover's height; the overflow is 0 or less when the text fits. Text boxes
+    are measured, not blocks: `.cover` clips what overflows. What would fall below the page is
+    not laid out at all, so text missing from the boxes counts as overflow too, in proportion."""
+    cover = next(box for box in _boxes(page_box) if "cover" in _classes(box))
+    top, height = cover.border_box_y(), cover.border_height()
+    text = next(box for box in _boxes(cover) if "cover-text" in _classes(box))
+    title = next(box for box in _boxes(text) if "cover-title" in _classes(box))
+    laid = [box for box in _boxes(text) if hasattr(box, "text")]
+    overflow = (max((box.position_y + box.height for box in laid), default=top) - top) / height - TEXT_FOOT
+    written = len("".join("".join(text.element.itertext()).split()))
+    shown = len("".join("".join(box.text for box in laid).split()))
+    if shown < written:
+        overflow = max(overflow, 0) + (written - shown) / written * (text.border_height() / height) + 0.01
+    return overflow, title.border_height() / height
+
+
+def fit_title(lay_out, meta: Metadata):
+    """``lay_out(title_scale)`` -> a WeasyPrint document of the cover: the document at the largest
+    title size (1, or less) whose text fits the front cover, and that scale. A title's height
+    grows with the square of its size (more lines, each taller), so each try aims at the room
+    left; ``CoverTooFull`` when even `MIN_TITLE_SCALE` does not fit."""
+    scale = 1.0
+    for _ in range(8):
+        document = lay_out(scale)
+        overflow, title_height = front_text_overflow(document.pages[0]._page_box)
+        if overflow <= 1e-6:
+            return document, scale
+        scale = smaller_title(scale, overflow, title_height)
+        if scale is None:
+            break
+    raise title_too_long(meta)
+
+
+def smaller_title(scale: float, overflow: float, title_height: float) -> float | None:
+    """The next title scale to try when the front cover's text overflows (`front_text_overflow`);
+    None when the title is already at `MIN_TITLE_SCALE`."""
+    import math
+
+    if scale <= MIN_TITLE_SCALE:
+        return None
+    room = max(title_height - overflow, title_height * 0.05)
+    return max(MIN_TITLE_SCALE, scale * math.sqrt(room / title_height) * 0.98)
+
+
+def title_too_long(meta: Metadata) -> CoverTooFull:
+    return CoverTooFull(f"the title is too long for the front cover even at half its size ({len(meta.title)} "
+                        "characters): shorten it, or move part of it into `subtitle:`")
+
+
+def render_cover_pdf(meta: Metadata, section_count: int, timestamp: str, *, templates: Path, styles: Path,
+                     page_size_css: str, warnings_out: list[str] | None = None) -> bytes:
     """The cover as a one-page PDF, only to be rasterised: written uncompressed, since
     compressing the embedded fonts took most of the write. WeasyPrint's warnings (a
-    glyph the fonts lack, say) are appended to ``warnings_out`` for the caller to report."""
+    glyph the fonts lack, say) are appended to ``warnings_out`` for the caller to report.
+    A long title is set smaller to fit (`fit_title`)."""
     from weasyprint import CSS, HTML
 
     from .bookfonts import font_configuration
@@ -40,9 +113,15 @@ def render_cover_pdf(html: str, *, templates: Path, styles: Path, page_size_css:
     sheets = [CSS(string=page_size_css, font_config=fonts, url_fetcher=fetcher),
               CSS(filename=str(styles / "fonts.css"), font_config=fonts, url_fetcher=fetcher),
               CSS(filename=str(styles / "cover.css"), font_config=fonts, url_fetcher=fetcher)]
+
+    def lay_out(title_scale: float):
+        html = render_cover_html(templates, meta, section_count, timestamp, title_scale)
+        return HTML(string=html, base_url=str(templates.resolve()) + "/", url_fetcher=fetcher).render(
+            stylesheets=sheets, font_config=fonts)
+
     with weasyprint_warnings() as warnings:
-        data = HTML(string=html, base_url=str(templates.resolve()) + "/", url_fetcher=fetcher).write_pdf(
-            stylesheets=sheets, font_config=fonts, full_fonts=True, uncompressed_pdf=True)
+        document, _ = fit_title(lay_out, meta)
+        data = document.write_pdf(full_fonts=True, uncompressed_pdf=True)
     if fetcher.refused:
         raise RuntimeError(f"the cover asked for files outside the project: {fetcher.refused}")
     if warnings_out is not None:
@@ -63,8 +142,7 @@ def epub_cover_png(templates: Path, styles: Path, meta: Metadata, section_count:
     import pypdfium2 as pdfium
 
     width, height = EPUB_COVER_SIZE
-    pdf_bytes = render_cover_pdf(render_cover_html(templates, meta, section_count, timestamp),
-                                 templates=templates, styles=styles,
+    pdf_bytes = render_cover_pdf(meta, section_count, timestamp, templates=templates, styles=styles,
                                  page_size_css=f"@page {{ size: {width}px {height}px; }}", warnings_out=warnings_out)
     document = pdfium.PdfDocument(pdf_bytes)
     try:

@@ -138,6 +138,11 @@ class Metadata:
     tool_labels: tuple[str, ...] = ("tools", "libraries", "frameworks", "platforms")
     subjects: tuple[str, ...] = ()
     version: str | None = None  # the release version; `doit release version=V` overrides it
+    title_location: Location | None = None  # the `title:` line of handbook.yaml
+
+    @property
+    def title_at(self) -> Location:
+        return self.title_location or self.location
 
 
 @dataclass(frozen=True)

@@ -492,6 +492,7 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
                           or ("tools", "libraries", "frameworks", "platforms")),
         subjects=tuple(str(subject) for subject in data.get("subjects") or ()),
         version=(data.get("version") or "").strip() or None,
+        title_location=Location(shown, (_line_of(node, "title") or 0) + 1),
     )
     return metadata, data, node, shown
 

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from .cover import CoverTooFull, front_text_overflow, smaller_title, title_too_long
 from .model import Book
 from .pagegeometry import css_inches
 from .profiles import POINTS_PER_INCH, Paper, PrintProfile, cover_size, get_profile, page_range, spine_width
@@ -302,11 +303,11 @@ def geometry_css(g: CoverGeometry, spine_font_pt: float | None = None) -> str:
     ])
 
 
-def front_markup(templates: Path, book: Book, timestamp: str) -> Markup:
+def front_markup(templates: Path, book: Book, timestamp: str, title_scale: float = 1.0) -> Markup:
     """The body of the front cover template: the very markup the EPUB cover is drawn from."""
     from .cover import render_cover_html
 
-    page = render_cover_html(templates, book.metadata, len(book.sections), timestamp)
+    page = render_cover_html(templates, book.metadata, len(book.sections), timestamp, title_scale)
     match = re.search(r"<body[^>]*>(.*)</body>", page, re.S)
     if match is None:
         raise ValueError("templates/cover/front.html.j2 has no <body>")
@@ -314,13 +315,14 @@ def front_markup(templates: Path, book: Book, timestamp: str) -> Markup:
 
 
 def render_wrap_html(book: Book, geometry: CoverGeometry, *, templates: Path, timestamp: str,
-                     contents: bool = True) -> str:
-    """The wrap cover as HTML; ``contents`` lists the sections on the back."""
+                     contents: bool = True, title_scale: float = 1.0) -> str:
+    """The wrap cover as HTML; ``contents`` lists the sections on the back; ``title_scale``
+    sets a long title smaller on the front (`cover.fit_title`)."""
     from .html import environment
 
     return environment(templates).get_template("cover/wrap.html.j2").render(
         meta=book.metadata, sections=book.sections, geometry=geometry, timestamp=timestamp,
-        front=front_markup(templates, book, timestamp), show_contents=contents)
+        front=front_markup(templates, book, timestamp, title_scale), show_contents=contents)
 
 
 def _classes(box) -> set[str]:
@@ -478,14 +480,23 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
         # Lay out with the sections listed on the back; drop the list if it
         # would reach the barcode zone, and set the spine smaller if the title
         # is longer than the spine.
-        contents, shrunk = True, False
+        contents, shrunk, title_scale = True, False, 1.0
         while True:
-            html = render_wrap_html(book, g, templates=templates, timestamp=timestamp, contents=contents)
+            html = render_wrap_html(book, g, templates=templates, timestamp=timestamp, contents=contents,
+                                    title_scale=title_scale)
             document = HTML(string=html, base_url=str(templates.resolve()) + "/", url_fetcher=fetcher).render(
                 font_config=font_config, stylesheets=[*base_sheets, sheet(string=geometry_css(g, spine_font))],
                 color_profiles=color_profiles)
             if len(document.pages) != 1:
-                raise ValueError(f"the wrap cover laid out on {len(document.pages)} pages, not one")
+                raise CoverTooFull(f"the wrap cover laid out on {len(document.pages)} pages, not one: shorten "
+                                   "`about` (the back cover's text)")
+            # A long title is set smaller on the front, as on the EPUB's cover.
+            overflow, title_height = front_text_overflow(document.pages[0]._page_box)
+            if overflow > 1e-6:
+                title_scale = smaller_title(title_scale, overflow, title_height)
+                if title_scale is None:
+                    raise title_too_long(book.metadata)
+                continue
             check = _check_layout(document.pages[0]._page_box, g)
             if check.spine_overflow > 1e-6 and not shrunk:
                 shrunk = True
@@ -499,16 +510,17 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
                 continue
             break
         if check.spine_overflow > 1e-6:
-            raise ValueError(f"the spine text is {check.spine_overflow:.2f} in longer than the spine")
+            raise CoverTooFull(f"the spine text is {check.spine_overflow:.2f} in longer than the spine even at "
+                               f"{MIN_SPINE_FONT_PT:g} pt: shorten the title")
         if check.off_spine:
-            raise ValueError(f"spine text closer than {g.spine_fold_clearance} in to a fold: "
-                             + ", ".join(check.off_spine[:3]))
+            raise CoverTooFull(f"spine text closer than {g.spine_fold_clearance} in to a fold: "
+                               + ", ".join(check.off_spine[:3]) + " (a book this thin has little spine)")
         if check.in_barcode:
-            raise ValueError("the back cover text reaches the barcode zone: shorten `about` "
-                             f"({', '.join(check.in_barcode[:3])})")
+            raise CoverTooFull("the back cover text reaches the barcode zone: shorten `about` "
+                               f"({', '.join(check.in_barcode[:3])})")
         if check.outside_safe:
-            raise ValueError(f"cover text closer than {g.safe_margin} in to the trim (a title too long for the "
-                             "cover design?): " + ", ".join(check.outside_safe[:3]))
+            raise CoverTooFull(f"cover text closer than {g.safe_margin} in to the trim: "
+                               + ", ".join(check.outside_safe[:3]) + "; shorten the title, subtitle or `about`")
         data = document.write_pdf(pdf_identifier=pdf_identifier(book, "#wrap-cover"), pdf_variant=profile.pdf_variant,
                                   full_fonts=True, pdf_tags=False, finisher=_finisher(g, book))
     if fetcher.refused:
