@@ -93,3 +93,26 @@ def test_a_section_that_cannot_be_read_is_one_error(tmp_path):
         [("front-matter-unclosed", "model-deployment.md")]
     assert "chapter-number-missing" not in diagnostics.codes()
     assert diagnostics.codes().count("chapter-number-duplicate") == 11  # the other sections' still told
+
+
+def test_a_tool_spelled_two_ways_is_told_where_the_second_is(tmp_path):
+    content = copy_content(tmp_path / "content")
+    section = content / "sections" / "model-deployment.md"
+    text = section.read_text()
+    assert "[Tools: Kubeflow, Flyte;" in text
+    section.write_text(text.replace("[Tools: Kubeflow, Flyte;", "[Tools: KubeFlow, Flyte;"))
+    diagnostics = Diagnostics()
+    load_book(content, diagnostics)
+    [told] = [d for d in diagnostics if d.code == "index-spelling"]  # as many of each: the later is told
+    assert told.severity == "warning" and told.location.path.endswith("mlops-tools-and-ecosystems.md")
+    assert "'Kubeflow' is spelled 'KubeFlow' at" in told.message and "model-deployment.md:" in told.message
+    assert "write one spelling" in told.message
+
+    # the most used spelling is the one kept: a third mention tips it
+    tools = content / "sections" / "mlops-tools-and-ecosystems.md"
+    tools.write_text(tools.read_text().replace("Tools: Kubeflow, MLflow, Metaflow",
+                                               "Tools: Kubeflow, MLflow, Metaflow\nPlatforms: Kubeflow"))
+    diagnostics = Diagnostics()
+    load_book(content, diagnostics)
+    [told] = [d for d in diagnostics if d.code == "index-spelling"]
+    assert told.location.path.endswith("model-deployment.md") and "'KubeFlow' is spelled 'Kubeflow'" in told.message

@@ -155,10 +155,36 @@ def check_running_heads(book: Book, diagnostics: Diagnostics) -> None:
                                 "`short_title:` in handbook.yaml for its running heads")
 
 
+def check_tool_spellings(book: Book, diagnostics: Diagnostics) -> None:
+    """One tool, one spelling: the index lists each spelling apart (`KubeFlow 61` beside
+    `Kubeflow 19`). Each mention of a rarer spelling is told where it is written, with the most
+    used one (the first written, if as many)."""
+    from collections import Counter
+
+    from .derived import spelling_key, tool_mentions
+
+    mentions: dict[str, list] = {}
+    for name, _, topic in tool_mentions(book):
+        if key := spelling_key(name):
+            mentions.setdefault(key, []).append((name, topic.location))
+    for found in mentions.values():
+        counts = Counter(name for name, _ in found)
+        if len(counts) < 2:
+            continue
+        usual = max(counts, key=lambda name: (counts[name], -[n for n, _ in found].index(name)))
+        where = next(location for name, location in found if name == usual)
+        for name, location in found:
+            if name != usual:
+                diagnostics.warning(location, "index-spelling",
+                                    f"{name!r} is spelled {usual!r} at {where}: the index of tools would list "
+                                    "both; write one spelling")
+
+
 def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None,
                unread: Collection[str] = ()) -> None:
     check_sections(book, diagnostics)
     check_running_heads(book, diagnostics)
+    check_tool_spellings(book, diagnostics)
     check_chapter_numbers(book, diagnostics, sections_unread=bool(unread))
     check_learning_path(book, diagnostics, unread)
     if content is not None:

@@ -73,6 +73,20 @@ def _is_tool_label(label: str | None, tool_labels: tuple[str, ...]) -> bool:
     return label.lower() in tool_labels or (bool(words) and words[-1] in tool_labels)
 
 
+def tool_mentions(book: Book):
+    """(name, chapter, topic) for each tool named under a tool label, in reading order."""
+    for chapter in book.chapters:
+        for topic in chapter.topics:
+            if _is_tool_label(topic.label, book.metadata.tool_labels):
+                for name in topic.items:
+                    yield name, chapter, topic
+
+
+def spelling_key(name: str) -> str:
+    """What two spellings of one name share: ``Kubeflow``, ``KubeFlow`` and ``Kube-flow``."""
+    return re.sub(r"[^0-9a-z]+", "", name.casefold())
+
+
 def _sort_key(name: str) -> tuple:
     return (re.sub(r"[^0-9a-z]+", " ", name.casefold()).strip(), name)
 
@@ -84,11 +98,8 @@ def tools_index(book: Book) -> tuple[IndexEntry, ...]:
     ``MLflow``) becomes a sub-entry, as in a printed index.
     """
     chapters_by_name: dict[str, dict[int, Chapter]] = {}
-    for chapter in book.chapters:
-        for topic in chapter.topics:
-            if _is_tool_label(topic.label, book.metadata.tool_labels):
-                for name in topic.items:
-                    chapters_by_name.setdefault(name, {})[chapter.number] = chapter
+    for name, chapter, _ in tool_mentions(book):
+        chapters_by_name.setdefault(name, {})[chapter.number] = chapter
     names = sorted(chapters_by_name, key=_sort_key)
     parent_of = {}
     for name in names:
