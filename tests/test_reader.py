@@ -215,3 +215,11 @@ def test_a_bracket_without_its_mate_is_read_as_a_pair_with_a_warning(tmp_path, l
     assert (topic.label, topic.items) == ("Tools", ("Feast", "Tecton"))  # no `Tecton]` in the index
     [warning] = [d for d in diagnostics if d.code == "topic-bracket-unbalanced"]
     assert told in warning.message and "`[Tools: Feast, Tecton]`" in warning.message and warning.location.line == 5
+
+
+def test_struck_text_is_struck_not_tildes(tmp_path):
+    """GitHub-flavoured `~~old~~`, as Jekyll's Markdown reads it: the tildes would print raw."""
+    content = write_section(tmp_path, "Chapter 1: A\nTopic\n\nThe ~~old~~ new way.\n")
+    book, _ = load_book(content)
+    html = "".join(p.html for p in book.sections[0].chapters[0].prose)
+    assert "<s>old</s> new way" in html and "~" not in html

@@ -145,7 +145,7 @@ class _Draft:
 
 
 def _markdown() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = MarkdownIt("commonmark", {"html": False}).enable("table").enable("strikethrough")  # GFM's ~~, as Jekyll's
     md.validateLink = lambda url: True  # every URL is classified by _check_urls instead
     return md
 
