@@ -406,6 +406,10 @@ def _parse_review_date(value, location: Location, diagnostics: Diagnostics) -> R
     review = None
     if isinstance(value, datetime.date):
         review = ReviewDate(value.year, value.month)
+        # YAML reads 2025-05-14 as a date: the books name the month, so the day would vanish unsaid.
+        diagnostics.warning(location, "review-date-day",
+                            f"review_date {value.isoformat()} gives a day; the books print the month of the "
+                            f"review ({review}): write {review.iso}")
     elif isinstance(value, str) and (m := re.fullmatch(r"(\d{4})-(\d{2})", value.strip())) and 1 <= int(m[2]) <= 12:
         review = ReviewDate(int(m[1]), int(m[2]))
     if review is None:
