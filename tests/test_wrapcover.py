@@ -368,3 +368,23 @@ def test_a_title_too_long_for_any_size_is_a_cover_error(book):
     long = replace(book, metadata=replace(book.metadata, title=" ".join([LONG_TITLE] * 5)))
     with pytest.raises(CoverTooFull, match="shorten it, or move part of it into `subtitle:`"):
         render(long, "kdp", 200)
+
+
+@pytest.mark.parametrize("count", [5, 16, 40, 160])
+def test_every_section_has_its_tab_on_the_cover_within_its_margins(book, count):
+    """Sixteen tabs fit the fore-edge at the design's size; beyond that they ran off the cover."""
+    from weasyprint import CSS, HTML
+
+    from handbook_press.bookfonts import font_configuration
+    from handbook_press.cover import _boxes, _classes, render_cover_html
+
+    fonts = font_configuration()
+    sheets = [CSS(string="@page { size: 1600px 2560px; }", font_config=fonts),
+              CSS(filename=str(STYLES / "cover.css"), font_config=fonts)]
+    html = render_cover_html(TEMPLATES, book.metadata, count, "2025-05-01T00:00:00Z")
+    page = HTML(string=html, base_url=str(TEMPLATES) + "/").render(stylesheets=sheets, font_config=fonts).pages[0]
+    tabs = [box for box in _boxes(page._page_box) if "tab" in _classes(box)]
+    assert len(tabs) == count
+    bottoms = [box.border_box_y() + box.border_height() for box in tabs]
+    assert max(bottoms) <= 2560 * 0.94 + 0.5 and all(box.border_height() > 0 for box in tabs)
+    assert bottoms == sorted(bottoms) and len(set(bottoms)) == count  # one below the other
