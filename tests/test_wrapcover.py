@@ -388,3 +388,19 @@ def test_every_section_has_its_tab_on_the_cover_within_its_margins(book, count):
     bottoms = [box.border_box_y() + box.border_height() for box in tabs]
     assert max(bottoms) <= 2560 * 0.94 + 0.5 and all(box.border_height() > 0 for box in tabs)
     assert bottoms == sorted(bottoms) and len(set(bottoms)) == count  # one below the other
+
+
+def test_a_long_subtitle_is_set_smaller_with_the_title(book):
+    """It overflowed the cover as a long title did, and the error then blamed an 18-character title."""
+    from dataclasses import replace
+
+    from handbook_press.cover import CoverTooFull, render_cover_pdf
+
+    subtitle = " ".join(["A practitioner's guide to building and running ML systems"] * 4)
+    meta = replace(book.metadata, subtitle=subtitle)
+    epub = render_cover_pdf(meta, len(book.sections), "2025-05-01T00:00:00Z", templates=TEMPLATES, styles=STYLES,
+                            page_size_css="@page { size: 1600px 2560px; }")
+    assert "".join((meta.title + subtitle).split()) + "ReviewedMay2025" == "".join(c for c, _ in chars(epub))
+    with pytest.raises(CoverTooFull, match="the title and subtitle are too long .* shorten them"):
+        render_cover_pdf(replace(meta, subtitle=" ".join([subtitle] * 3)), len(book.sections), "2025-05-01T00:00:00Z",
+                         templates=TEMPLATES, styles=STYLES, page_size_css="@page { size: 1600px 2560px; }")

@@ -47,21 +47,24 @@ def _classes(box) -> set[str]:
 
 
 def front_text_overflow(page_box) -> tuple[float, float]:
-    """(How far the front cover's text reaches below `TEXT_FOOT`, the title's height), both as
+    """(How far the front cover's text reaches below `TEXT_FOOT`, the height of the title and
+    subtitle, which `title_scale` sets smaller), both as
     fractions of the cover's height; the overflow is 0 or less when the text fits. Text boxes
     are measured, not blocks: `.cover` clips what overflows. What would fall below the page is
     not laid out at all, so text missing from the boxes counts as overflow too, in proportion."""
     cover = next(box for box in _boxes(page_box) if "cover" in _classes(box))
     top, height = cover.border_box_y(), cover.border_height()
     text = next(box for box in _boxes(cover) if "cover-text" in _classes(box))
-    title = next(box for box in _boxes(text) if "cover-title" in _classes(box))
+    # The outermost box of each (its lines and text share its element, and come after it).
+    scaled = list({id(box.element): box for box in reversed(list(_boxes(text)))
+                   if _classes(box) & {"cover-title", "cover-subtitle"}}.values())
     laid = [box for box in _boxes(text) if hasattr(box, "text")]
     overflow = (max((box.position_y + box.height for box in laid), default=top) - top) / height - TEXT_FOOT
     written = len("".join("".join(text.element.itertext()).split()))
     shown = len("".join("".join(box.text for box in laid).split()))
     if shown < written:
         overflow = max(overflow, 0) + (written - shown) / written * (text.border_height() / height) + 0.01
-    return overflow, title.border_height() / height
+    return overflow, sum(box.margin_height() for box in scaled) / height
 
 
 def fit_title(lay_out, meta: Metadata):
@@ -93,6 +96,9 @@ def smaller_title(scale: float, overflow: float, title_height: float) -> float |
 
 
 def title_too_long(meta: Metadata) -> CoverTooFull:
+    if meta.subtitle:  # set smaller with the title: either may be the one to shorten
+        return CoverTooFull(f"the title and subtitle are too long for the front cover even at half their size "
+                            f"({len(meta.title)} and {len(meta.subtitle)} characters): shorten them")
     return CoverTooFull(f"the title is too long for the front cover even at half its size ({len(meta.title)} "
                         "characters): shorten it, or move part of it into `subtitle:`")
 
