@@ -391,7 +391,8 @@ def test_every_section_has_its_tab_on_the_cover_within_its_margins(book, count):
 
 
 def test_a_long_subtitle_is_set_smaller_with_the_title(book):
-    """It overflowed the cover as a long title did, and the error then blamed an 18-character title."""
+    """It overflowed the cover as a long title did, and the error then blamed an 18-character title;
+    now it names the longest text (so for a long list of authors)."""
     from dataclasses import replace
 
     from handbook_press.cover import CoverTooFull, render_cover_pdf
@@ -401,6 +402,17 @@ def test_a_long_subtitle_is_set_smaller_with_the_title(book):
     epub = render_cover_pdf(meta, len(book.sections), "2025-05-01T00:00:00Z", templates=TEMPLATES, styles=STYLES,
                             page_size_css="@page { size: 1600px 2560px; }")
     assert "".join((meta.title + subtitle).split()) + "ReviewedMay2025" == "".join(c for c, _ in chars(epub))
-    with pytest.raises(CoverTooFull, match="the title and subtitle are too long .* shorten them"):
+    with pytest.raises(CoverTooFull, match=r"\(title 18, subtitle 695 characters\): shorten the subtitle"):
         render_cover_pdf(replace(meta, subtitle=" ".join([subtitle] * 3)), len(book.sections), "2025-05-01T00:00:00Z",
                          templates=TEMPLATES, styles=STYLES, page_size_css="@page { size: 1600px 2560px; }")
+
+
+def test_a_long_creator_is_named_when_the_cover_cannot_fit_it(book):
+    from dataclasses import replace
+
+    from handbook_press.cover import CoverTooFull, render_cover_pdf
+
+    meta = replace(book.metadata, creator=", ".join(["Jane Doe", "John Smith", "Ada Lovelace", "Grace Hopper"] * 10))
+    with pytest.raises(CoverTooFull, match=r"\(title 18, creator 498 characters\): shorten the creator"):
+        render_cover_pdf(meta, len(book.sections), "2025-05-01T00:00:00Z", templates=TEMPLATES, styles=STYLES,
+                         page_size_css="@page { size: 1600px 2560px; }")

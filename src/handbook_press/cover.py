@@ -96,11 +96,14 @@ def smaller_title(scale: float, overflow: float, title_height: float) -> float |
 
 
 def title_too_long(meta: Metadata) -> CoverTooFull:
-    if meta.subtitle:  # set smaller with the title: either may be the one to shorten
-        return CoverTooFull(f"the title and subtitle are too long for the front cover even at half their size "
-                            f"({len(meta.title)} and {len(meta.subtitle)} characters): shorten them")
-    return CoverTooFull(f"the title is too long for the front cover even at half its size ({len(meta.title)} "
-                        "characters): shorten it, or move part of it into `subtitle:`")
+    lengths = {key: len(value) for key, value in (("title", meta.title), ("subtitle", meta.subtitle),
+                                                  ("creator", meta.creator)) if value}
+    if len(lengths) == 1:
+        return CoverTooFull(f"the title is too long for the front cover even at half its size ({len(meta.title)} "
+                            "characters): shorten it, or move part of it into `subtitle:`")
+    counts = ", ".join(f"{key} {length}" for key, length in lengths.items())
+    return CoverTooFull(f"the front cover's text does not fit even with the title at half its size ({counts} "
+                        f"characters): shorten the {max(lengths, key=lengths.get)}")
 
 
 def render_cover_pdf(meta: Metadata, section_count: int, timestamp: str, *, templates: Path, styles: Path,
