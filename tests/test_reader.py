@@ -223,3 +223,15 @@ def test_struck_text_is_struck_not_tildes(tmp_path):
     book, _ = load_book(content)
     html = "".join(p.html for p in book.sections[0].chapters[0].prose)
     assert "<s>old</s> new way" in html and "~" not in html
+
+
+@pytest.mark.parametrize("isbn, problem", [
+    ("978-3-16-148410-0", None), ("9780306406157", None), ("0-306-40615-2", None), ("080442957X", None),
+    ("978-3-16-148410-1", "where its other digits give 0"), ("0-306-40615-3", "where its other digits give 2"),
+    ("978316148410", "is not an ISBN"), ("ISBN 978-3-16-148410-0", "without the word ISBN"),
+])
+def test_isbns_are_checked_by_their_check_digit(isbn, problem):
+    from handbook_press.reader import isbn_problem
+
+    found = isbn_problem(isbn)
+    assert found is None if problem is None else problem in found

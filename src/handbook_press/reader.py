@@ -474,6 +474,9 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
                           "e.g. `- file: sections/introduction.md`")
         ok = False
     ok = _check_trim(data.get("trim") or {}, node, shown, diagnostics) and ok
+    if isinstance(data.get("isbn"), str) and (problem := isbn_problem(data["isbn"])):
+        diagnostics.error(Location(shown, document.key_lines.get("isbn", 1)), "isbn-invalid", problem)
+        ok = False
     if not ok:
         return None
     if not SLUG.match(data["slug"]):
@@ -499,6 +502,25 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
         title_location=Location(shown, (_line_of(node, "title") or 0) + 1),
     )
     return metadata, data, node, shown
+
+
+def isbn_problem(isbn: str) -> str | None:
+    """What is wrong with an ISBN (printed on the edition page and the cover's submission sheet, and
+    in the EPUB's metadata), or None. A wrong check digit is a typo the retailers refuse."""
+    digits = re.sub(r"[\s-]", "", isbn).upper()
+    if re.fullmatch(r"97[89]\d{10}", digits):
+        check = (10 - sum(int(d) * (1, 3)[i % 2] for i, d in enumerate(digits[:12])) % 10) % 10
+        expected = str(check)
+    elif re.fullmatch(r"\d{9}[\dX]", digits):
+        check = (11 - sum(int(d) * (10 - i) for i, d in enumerate(digits[:9])) % 11) % 11
+        expected = "X" if check == 10 else str(check)
+    else:
+        prefixed = " without the word ISBN (the books print it)" if digits.startswith("ISBN") else ""
+        return (f"ISBN {isbn!r} is not an ISBN: write its 13 digits (978… or 979…), hyphens allowed{prefixed}, "
+                "or leave `isbn` out")
+    if digits[-1] != expected:
+        return f"ISBN {isbn} has the check digit {digits[-1]}, where its other digits give {expected}: correct the typo"
+    return None
 
 
 def _check_trim(trim: dict, node, shown: str, diagnostics: Diagnostics) -> bool:
