@@ -36,6 +36,9 @@ OPTIONAL_KEYS = {"subtitle": str, "creator": str, "publisher": str, "isbn": str,
                  "subjects": list, "version": str}
 SECTION_KEYS = ("layout", "title", "description")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# A BCP 47 tag as books use them: language, then script, region and variants (`en`, `en-GB`, `zh-Hant-TW`).
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|[0-9]{3}))?"
+                          r"(?:-(?:[A-Za-z0-9]{5,8}|[0-9][A-Za-z0-9]{3}))*$")
 TRIM_LENGTH = re.compile(r"^\d+(?:\.\d+)?(?:in|mm|cm|pt)$")  # what the PDF's @page size accepts
 
 # `Chapter 12: Title`, optionally as a Markdown heading, optionally `(New)`.
@@ -482,6 +485,13 @@ def read_metadata(content: Path, diagnostics: Diagnostics):
     if not SLUG.match(data["slug"]):
         diagnostics.error(Location(shown, document.key_lines["slug"]), "metadata-type",
                           f"slug {data['slug']!r} must be lower-case letters, digits and hyphens (it names the output files)")
+        return None
+    if not LANGUAGE_TAG.match(data["language"].strip()):
+        written = data["language"].strip()
+        hint = written.replace("_", "-") if LANGUAGE_TAG.match(written.replace("_", "-")) else "en"
+        diagnostics.error(Location(shown, document.key_lines["language"]), "metadata-type",
+                          f"language {written!r} is not a language tag (BCP 47), which the EPUB's metadata, the "
+                          f"PDF and hyphenation need: write e.g. `{hint}`")
         return None
     review = _parse_review_date(data["review_date"], Location(shown, document.key_lines["review_date"]), diagnostics)
     if review is None:
