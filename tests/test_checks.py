@@ -116,3 +116,43 @@ def test_a_tool_spelled_two_ways_is_told_where_the_second_is(tmp_path):
     load_book(content, diagnostics)
     [told] = [d for d in diagnostics if d.code == "index-spelling"]
     assert told.location.path.endswith("model-deployment.md") and "'KubeFlow' is spelled 'Kubeflow'" in told.message
+
+
+def test_links_between_sections_lead_somewhere_in_both_books(tmp_path):
+    """A link to a section's file (as Jekyll pages link) becomes its anchor; a #anchor must be a
+    section's or a chapter's, and in the EPUB names the document that holds it (a bare fragment
+    there looked in its own document: EPUBCheck's RSC-012)."""
+    from handbook_press.epub import build_epub
+
+    from .conftest import ROOT
+
+    content = copy_content(tmp_path / "content")
+    section = content / "sections" / "data-management-for-mlops.md"
+    section.write_text(section.read_text() + "\nSee [deployment](model-deployment.md), [serving](#chapter-16) and "
+                       "[its tools](./model-deployment.md#chapter-18).\n")
+    diagnostics = Diagnostics()
+    book, _ = load_book(content, diagnostics)
+    assert "link-unknown-anchor" not in diagnostics.codes()
+    html = book.sections[1].chapters[-1].prose[-1].html
+    assert 'href="#section-model-deployment"' in html and 'href="#chapter-16"' in html
+    assert 'href="#chapter-18"' in html
+
+    import io
+    import re
+    import zipfile
+
+    epub = zipfile.ZipFile(io.BytesIO(build_epub(book, templates=ROOT / "templates", styles=ROOT / "styles",
+                                                 content=content, version=None)))
+    text = epub.read("EPUB/section-02-data-management-for-mlops.xhtml").decode()
+    for anchor in ("section-model-deployment", "chapter-16", "chapter-18"):
+        assert f'href="section-04-model-deployment.xhtml#{anchor}"' in text
+        assert re.search(f'id="{anchor}"', epub.read("EPUB/section-04-model-deployment.xhtml").decode())
+
+    section.write_text(section.read_text() + "\n[Gone](#chapter-99) and [unlisted](notes.md).\n")
+    diagnostics = Diagnostics()
+    with pytest.raises(BuildError):
+        load_book(content, diagnostics)
+    told = [d.message for d in diagnostics.errors]
+    assert len(told) == 2 and all(d.code == "link-unknown-anchor" for d in diagnostics.errors)
+    assert "#chapter-99 leads to nowhere in the book" in told[0]
+    assert "(notes.md: list it in handbook.yaml's `sections`" in told[1]

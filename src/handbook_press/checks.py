@@ -7,6 +7,7 @@ errors. Codes are stable: tests, CI and people filter on them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection
 from pathlib import Path
 
@@ -180,11 +181,31 @@ def check_tool_spellings(book: Book, diagnostics: Diagnostics) -> None:
                                     "both; write one spelling")
 
 
+_FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
+
+
+def check_links(book: Book, diagnostics: Diagnostics) -> None:
+    """A prose link to a #anchor must lead to a section or chapter of the book (a link to a
+    section's file has become its anchor): anything else is a dead link in both books."""
+    anchors = {s.anchor for s in book.sections} | {c.anchor for c in book.chapters}
+    for prose in book.prose():
+        for fragment in dict.fromkeys(_FRAGMENT_HREF.findall(prose.html)):
+            if fragment in anchors:
+                continue
+            what = (f"a file that is no section of the book ({fragment.removeprefix('section-')}.md: list it in "
+                    "handbook.yaml's `sections`, or correct the name)" if fragment.startswith("section-")
+                    else f"nowhere in the book")
+            diagnostics.error(prose.location, "link-unknown-anchor",
+                              f"the link to #{fragment} leads to {what}; link to a section by its file "
+                              "(`model-deployment.md`) or to `#chapter-N` with N as printed")
+
+
 def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None,
                unread: Collection[str] = ()) -> None:
     check_sections(book, diagnostics)
     check_running_heads(book, diagnostics)
     check_tool_spellings(book, diagnostics)
+    check_links(book, diagnostics)
     check_chapter_numbers(book, diagnostics, sections_unread=bool(unread))
     check_learning_path(book, diagnostics, unread)
     if content is not None:

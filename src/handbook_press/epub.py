@@ -149,6 +149,27 @@ def _page_markers(pages: list[PrintPage]) -> dict[str, list[str]]:
     return markers
 
 
+_ID = re.compile(r'\sid="([^"]+)"')
+_FRAGMENT_HREF = re.compile(r'href="#([^"]+)"')
+
+
+def _linked_across_documents(rendered: list) -> list:
+    """A prose link to a section or chapter (`#section-…`, `#chapter-…`, one file in the PDF) names
+    the document that holds it, when that is another one: a bare fragment would look for it in
+    its own document (EPUBCheck's RSC-012)."""
+    home: dict[str, str] = {}
+    for doc, body in rendered:
+        for anchor in _ID.findall(body):
+            home.setdefault(anchor, doc.file_name)
+
+    def linked(doc, body: str) -> str:
+        return _FRAGMENT_HREF.sub(
+            lambda m: m[0] if home.get(m[1], doc.file_name) == doc.file_name else f'href="{home[m[1]]}#{m[1]}"',
+            body)
+
+    return [(doc, linked(doc, body)) for doc, body in rendered]
+
+
 def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, version: str | None,
                pages: list[PrintPage] | None = None, cover_png: bytes | None = None,
                template_cache: Path | None = None) -> bytes:
@@ -172,7 +193,7 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
         ebook.add_item(cover_item)
         ebook.add_metadata(None, "meta", "", {"name": "cover", "content": cover_item.get_id()})
 
-    items, page_hrefs = [], {}
+    items, page_hrefs, rendered = [], {}, []
     for doc in docs:
         if doc.kind == "cover":
             if cover_png is None:
@@ -182,7 +203,8 @@ def build_epub(book: Book, *, templates: Path, styles: Path, content: Path, vers
                     f'{book.metadata.review_date}" /></section>')
         else:
             body = render_epub_document(env, doc.kind, context, href, doc.section)
-        body = _insert_page_breaks(body, markers)
+        rendered.append((doc, _insert_page_breaks(body, markers)))
+    for doc, body in _linked_across_documents(rendered):
         for label in _page_labels_in(body):
             page_hrefs[label] = f"{doc.file_name}#page-{label}"
         item = epub.EpubHtml(uid=doc.file_name.removesuffix(".xhtml"), file_name=doc.file_name,

@@ -311,6 +311,8 @@ class SectionBodyReader:
                 elif child.type == "image":
                     child.attrs[attr] = quote(target)
                     assets.append(target)
+                else:  # a link to a section's file now names its anchor
+                    child.attrs[attr] = target
         return assets
 
     SEARCH_LINES = 100  # how far after the previous URL of a block the next one is looked for
@@ -322,6 +324,20 @@ class SectionBodyReader:
             if any(c in self.lines[index] for c in candidates):
                 return index
         return None
+
+    def _section_link(self, url: str, parts, index: int) -> str | None:
+        """A link to another section's file, as Jekyll pages link to each other: the section's
+        anchor (or the anchor after its #), which the PDF and the EPUB both resolve; `checks`
+        tells a link to a file that is no section of the book."""
+        path = unquote(parts.path)
+        try:
+            (self.source_dir / path).resolve().relative_to(self.content_root.resolve())
+        except (ValueError, OSError):
+            self.diagnostics.error(self.location(index), "unsafe-url",
+                                   f"the link {url!r} points outside the content folder; link to a section's "
+                                   "file in it, a #anchor or an http(s) URL")
+            return None
+        return _section_link_target(path, parts.fragment)
 
     def _classify(self, url: str, image: bool, index: int) -> str | None:
         parts = urlsplit(url)
@@ -340,9 +356,12 @@ class SectionBodyReader:
                                    + ("use a path relative to the section file inside the content folder" if image
                                       else "link to a #anchor or an http(s) URL"))
             return None
+        if not image and parts.path.endswith(".md"):
+            return self._section_link(url, parts, index)
         if not image:
             self.diagnostics.error(self.location(index), "unsafe-url",
-                                   f"the link {url!r} points at a file; link to #anchors or http(s) URLs")
+                                   f"the link {url!r} points at a file; link to a section's file (`other.md`), "
+                                   "a #anchor or an http(s) URL")
             return None
         path = unquote(parts.path)  # Markdown percent-encodes spaces and non-ASCII letters
         try:
@@ -363,6 +382,10 @@ class SectionBodyReader:
             self.diagnostics.error(self.location(index), code, f"the image {path!r} {words}")
             return None
         return PurePosixPath(relative).as_posix()
+
+
+def _section_link_target(path: str, fragment: str) -> str:
+    return "#" + (fragment or f"section-{slugify(PurePosixPath(path).stem)}")
 
 
 def _is_file(path: Path) -> bool:
