@@ -235,3 +235,16 @@ def test_isbns_are_checked_by_their_check_digit(isbn, problem):
 
     found = isbn_problem(isbn)
     assert found is None if problem is None else problem in found
+
+
+def test_headings_in_prose_sit_below_the_title_they_are_written_under(tmp_path):
+    """`# Notes` in a chapter was an h1: it outranked the chapter (h2) and the section (h1) in the
+    PDF's tags and the EPUB's outline, and printed larger than both."""
+    content = write_section(tmp_path, "# Background\n\nIntro.\n\nChapter 1: A\nTopic\n\n# Notes\n\nText.\n\n"
+                                      "## Details\n\nMore with `<h1>` in code.\n")
+    book, _ = load_book(content)
+    section = book.sections[0]
+    intro = "".join(p.html for p in section.intro)
+    prose = "".join(p.html for p in section.chapters[0].prose)
+    assert "<h2>Background</h2>" in intro
+    assert "<h3>Notes</h3>" in prose and "<h4>Details</h4>" in prose and "<code>&lt;h1&gt;</code>" in prose

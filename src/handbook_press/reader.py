@@ -144,7 +144,25 @@ class _Draft:
 
     def freeze(self) -> Chapter:
         return Chapter(self.title, self.original_number, self.location, self.is_new,
-                       tuple(self.topics), tuple(self.prose))
+                       tuple(self.topics), nest_headings(self.prose, CHAPTER_PROSE_HEADING))
+
+
+# The books' headings: a section's title is h1, a chapter's h2. A heading in prose goes below
+# the one it is written under, its top level at these, its lower levels in order: `# Notes` in a
+# chapter as h1 would outrank the chapter (and look it in the PDF's tags and the EPUB's outline).
+INTRO_HEADING = 2
+CHAPTER_PROSE_HEADING = 3
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
+
+
+def nest_headings(prose, top: int) -> tuple[Prose, ...]:
+    """``prose`` with its headings moved so that the highest is h``top`` (at most h6)."""
+    levels = [int(level) for block in prose for _, level in _HEADING_TAG.findall(block.html)]
+    if not levels or min(levels) == top:
+        return tuple(prose)
+    shift = top - min(levels)
+    return tuple(replace(block, html=_HEADING_TAG.sub(lambda m: f"<{m[1]}h{min(6, int(m[2]) + shift)}>", block.html))
+                 for block in prose)
 
 
 def _markdown() -> MarkdownIt:
@@ -223,7 +241,7 @@ class SectionBodyReader:
             else:
                 outline_ends_at = None
                 self._add_prose(start, end)
-        return tuple(self.intro), tuple(c.freeze() for c in self.chapters)
+        return nest_headings(self.intro, INTRO_HEADING), tuple(c.freeze() for c in self.chapters)
 
     @staticmethod
     def _top_level_blocks(tokens: list[Token]):
