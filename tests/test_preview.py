@@ -272,3 +272,40 @@ def test_running_heads_are_cut_after_a_whole_word():
     assert running_head("Model Deployment, Serving, Monitoring", 30) == "Model Deployment, Serving\u2026"
     assert running_head("Supercalifragilisticexpialidocious" * 2, 20) == "Supercalifragilisti\u2026"
     assert all(len(running_head("word " * 40, n)) <= n for n in (10, 30, 63))
+
+
+def test_a_table_in_prose_is_ruled_above_below_and_under_its_head(tmp_path):
+    """It printed as bare columns run into the next paragraph; now rules set it off (booktabs)."""
+    import shutil
+
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    section = content / "sections" / "model-deployment.md"
+    section.write_text(section.read_text() + "\n| Metric | Target |\n|---|---|\n| p99 latency | 120 ms |\n"
+                       "| Error rate | 0.1 % |\n\nAfter the table.\n")
+    paths = project_paths(content, tmp_path / "build")
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "4")
+    document = pdfium.PdfDocument(str(paths.build / "preview" / "section-04.pdf"))
+    index = next(i for i in range(len(document)) if "p99 latency" in document[i].get_textpage().get_text_range())
+    page, scale = document[index], 4
+    text = page.get_textpage()
+    height = page.get_size()[1]
+
+    def box(word):
+        at = text.get_text_range().index(word)
+        return text.get_charbox(at)  # left, bottom, right, top in pt
+
+    image = page.render(scale=scale).to_pil().convert("L")
+
+    def ruled(y_pt, x0_pt, x1_pt):
+        """Whether some pixel row near y (pt from the bottom) is dark from x0 to x1."""
+        for dy in range(-6 * scale, 6 * scale):
+            y = int((height - y_pt) * scale) + dy
+            if all(image.getpixel((int(x * scale), y)) < 160 for x in range(int(x0_pt) + 1, int(x1_pt) - 1, 2)):
+                return True
+        return False
+
+    head, last, target = box("Metric"), box("Error rate"), box("Target")
+    assert ruled(head[3] + 3, head[0], target[2])  # above the head
+    assert ruled(head[1] - 3, head[0], target[2])  # under it
+    assert ruled(last[1] - 3, head[0], target[2])  # below the last row
