@@ -248,3 +248,13 @@ def test_headings_in_prose_sit_below_the_title_they_are_written_under(tmp_path):
     prose = "".join(p.html for p in section.chapters[0].prose)
     assert "<h2>Background</h2>" in intro
     assert "<h3>Notes</h3>" in prose and "<h4>Details</h4>" in prose and "<code>&lt;h1&gt;</code>" in prose
+
+
+def test_footnote_marks_are_told_not_printed_silently(tmp_path):
+    """kramdown's and GitHub's `[^1]` footnotes are not read: each block that writes one is told
+    (the mark and the note's line print as written); code is left alone."""
+    content = write_section(tmp_path, "Chapter 1: A\nTopic\n\nA claim.[^1] And `code [^x]`.\n\n[^1]: The source.\n")
+    book, diagnostics = load_book(content)
+    told = [d for d in diagnostics if d.code == "footnote-unsupported"]
+    assert [d.location.line for d in told] == [7, 9] and all("[^1] prints as written" in d.message for d in told)
+    assert "[^1]" in "".join(p.html for p in book.sections[0].chapters[0].prose)  # nothing lost either

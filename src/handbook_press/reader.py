@@ -61,6 +61,7 @@ NEW_CHAPTER = re.compile(r"[ \t]*\((?i:new)\)$")
 NEW_TOPIC = re.compile(r"[ \t]*\((?i:new(?:[ \t]+(?:sub)?topic)?)\)$")
 BULLET = re.compile(r"^[ \t]*[-*+][ \t]+")
 ANNOTATION = re.compile(r"^\[(.*)\]$")
+FOOTNOTE_MARK = re.compile(r"\[\^[^\]\s]+\]")
 # `Key concepts:` written out, as the books print it: after a topic's `;`.
 KEY_CONCEPTS_LABEL = re.compile(r"^(?i:key[ \t]+concepts?)[ \t]*:[ \t]*")
 KEY_CONCEPTS = re.compile(r";[ \t]*(?i:key[ \t]+concepts?)[ \t]*:[ \t]*")
@@ -301,11 +302,24 @@ class SectionBodyReader:
         env: dict = {"references": dict(self.env.get("references", {}))}
         tokens = self.md.parse(source, env)
         assets = self._check_urls(tokens, start, end)
+        self._tell_footnotes(tokens, start)
         html = self.md.renderer.render(tokens, self.md.options, env)
         if not html.strip():  # only reference definitions
             return
         prose = Prose(html, self.location(start), tuple(assets))
         (self.chapters[-1].prose if self.chapters else self.intro).append(prose)
+
+    def _tell_footnotes(self, tokens: list[Token], start: int) -> None:
+        """Footnotes (`text[^1]` and `[^1]: the note`, kramdown's and GitHub's) are not read:
+        their marks print as written, which the author should know (code is left alone)."""
+        for token in tokens:
+            marks = [FOOTNOTE_MARK.search(child.content) for child in token.children or ()
+                     if child.type == "text"]
+            if any(marks) and token.map:
+                mark = next(m for m in marks if m)[0]
+                self.diagnostics.warning(self.location(start + token.map[0]), "footnote-unsupported",
+                                         f"footnotes are not supported: {mark} prints as written; put the "
+                                         "note in the text, in parentheses")
 
     def _check_urls(self, tokens: list[Token], start: int, end: int) -> list[str]:
         """Keep links and images inside the book: refuse what a renderer must not fetch."""
