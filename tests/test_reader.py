@@ -258,3 +258,19 @@ def test_footnote_marks_are_told_not_printed_silently(tmp_path):
     told = [d for d in diagnostics if d.code == "footnote-unsupported"]
     assert [d.location.line for d in told] == [7, 9] and all("[^1] prints as written" in d.message for d in told)
     assert "[^1]" in "".join(p.html for p in book.sections[0].chapters[0].prose)  # nothing lost either
+
+
+def test_an_image_without_a_description_is_told(tmp_path):
+    """Its alt text is what a screen reader says (the EPUB's accessibility); an empty one is a warning."""
+    import io
+
+    from PIL import Image
+
+    content = write_section(tmp_path, "Chapter 1: A\nTopic\n\n![](pipeline.png)\n\n![The training pipeline](pipeline.png)\n")
+    buffer = io.BytesIO()
+    Image.new("RGB", (600, 300), "white").save(buffer, format="PNG", dpi=(300, 300))
+    (content / "sections" / "pipeline.png").write_bytes(buffer.getvalue())
+    book, diagnostics = load_book(content)
+    [told] = [d for d in diagnostics if d.code == "image-no-description"]
+    assert told.location.line == 7 and "`![what it shows](pipeline.png)`" in told.message
+    assert 'alt="The training pipeline"' in "".join(p.html for p in book.sections[0].chapters[0].prose)

@@ -343,6 +343,12 @@ class SectionBodyReader:
                 elif child.type == "image":
                     child.attrs[attr] = quote(target)
                     assets.append(target)
+                    if not "".join(c.content for c in child.children or ()).strip():
+                        # Its alt text: what a screen reader says, and the EPUB's accessibility.
+                        self.diagnostics.warning(self.location(line), "image-no-description",
+                                                 f"the image {url!r} has no description: write what it shows "
+                                                 f"in its brackets, `![what it shows]({url})`, for readers "
+                                                 "who cannot see it")
                 else:  # a link to a section's file now names its anchor
                     child.attrs[attr] = target
         return assets
