@@ -309,3 +309,27 @@ def test_a_table_in_prose_is_ruled_above_below_and_under_its_head(tmp_path):
     assert ruled(head[3] + 3, head[0], target[2])  # above the head
     assert ruled(head[1] - 3, head[0], target[2])  # under it
     assert ruled(last[1] - 3, head[0], target[2])  # below the last row
+
+
+def test_a_word_longer_than_its_line_breaks_inside_the_text_block(tmp_path):
+    """Titles are never hyphenated: a run-together name longer than the line ran into the margin
+    (preflight then refused the print interior); it now breaks where it must."""
+    import shutil
+
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    section = content / "sections" / "model-deployment.md"
+    word = "TensorFlowServingTorchServeTritonInferenceServerONNXRuntimeClusters"
+    section.write_text(section.read_text().replace("Chapter 16: Model Serving\n", f"Chapter 16: Serving with {word}\n"))
+    paths = project_paths(content, tmp_path / "build")
+    with contextlib.redirect_stderr(io.StringIO()):
+        assert run_preview(paths, "4")
+    document = pdfium.PdfDocument(str(paths.build / "preview" / "section-04.pdf"))
+    pages = [document[i] for i in range(len(document))]
+    assert any(word in p.get_textpage().get_text_range().replace("\r\n", "") for p in pages)
+    for page in pages:
+        width = page.get_size()[0]
+        text = page.get_textpage()
+        boxes = [text.get_charbox(i) for i in range(text.count_chars()) if text.get_text_range(i, 1).strip()]
+        geometry = Geometry(6, 9)
+        margin = 72 * min(geometry.inside, geometry.outside) - 1
+        assert all(b[0] >= margin and b[2] <= width - margin for b in boxes if b[3] < page.get_size()[1] - 60)
