@@ -258,15 +258,21 @@ def test_two_print_builds_are_identical(tmp_path, prints):
 
 
 def test_a_print_interior_that_fails_preflight_is_not_written(tmp_path, capsys):
+    from PIL import Image
+
     content = copy_content(tmp_path / "content")
     section = content / "sections" / "model-development.md"
-    section.write_text(section.read_text().replace("Cross-validation", "Checksum " + "0123456789" * 30))
+    # A screenshot too coarse for print (129 ppi at the text block's width: printers refuse under
+    # 200): the checker only warns, the print preflight refuses it. (A word too long for its line
+    # no longer reaches the margin: it breaks.)
+    section.write_text(section.read_text() + "\n![A screenshot of the tracking UI](screenshot.png)\n")
+    Image.new("RGB", (600, 300), (200, 220, 240)).save(content / "sections" / "screenshot.png")
     out = tmp_path / "build"
     out.mkdir()
     (out / "mlops-handbook-print.pdf").write_bytes(b"previous good build")
     assert not build_print(project_paths(content, out), "kdp")
     err = capsys.readouterr().err
-    assert "error[preflight]" in err and "safe-area" in err
+    assert "error[preflight]: image-resolution" in err
     assert (out / "mlops-handbook-print.pdf").read_bytes() == b"previous good build"
     assert "FAIL" in (out / "mlops-handbook-print-preflight.md").read_text()
 
