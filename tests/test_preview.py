@@ -248,7 +248,7 @@ def test_a_long_title_gets_a_one_line_running_head(tmp_path):
     pages = pdf_pages(preview)
     verso = next(i for i in range(1, len(pages)) if i % 2 == 1)  # the page after the opener, a verso
     head = _top_band(preview, verso)
-    assert "\n" not in head and head.endswith("Model Deployment, Serving, Monitoring and the Long Road from a\u2026")
+    assert "\n" not in head and head.endswith("Model Deployment, Serving, Monitoring and the Long Road from\u2026")
     assert len(head.split(" ", 1)[1]) <= limit  # after its folio
     recto = next((i for i in range(2, len(pages)) if i % 2 == 0 and "Chapter 17" in pages[i]), None)
     if recto is not None:  # the chapter's head on the recto it continues onto
@@ -271,6 +271,9 @@ def test_running_heads_are_cut_after_a_whole_word():
     assert running_head("Model Serving", 30) == "Model Serving"
     assert running_head("Model Deployment, Serving, Monitoring", 30) == "Model Deployment, Serving\u2026"
     assert running_head("Supercalifragilisticexpialidocious" * 2, 20) == "Supercalifragilisti\u2026"
+    assert running_head("Monitoring and the Long Road from a Notebook", 36) == "Monitoring and the Long Road from\u2026"
+    assert running_head("Models, Data and Pipelines", 20) == "Models, Data\u2026"
+    assert running_head("Serving for AI Systems", 18) == "Serving for AI\u2026"  # AI is no small word
     assert all(len(running_head("word " * 40, n)) <= n for n in (10, 30, 63))
 
 

@@ -86,11 +86,16 @@ class Geometry:
 def running_head(text: str, limit: int) -> str:
     """``text`` as a running head of at most ``limit`` characters (`Geometry.running_head_chars`):
     a longer one is cut after its last whole word that fits, and ends in an ellipsis (on two
-    lines it would crowd the folio and the text below)."""
+    lines it would crowd the folio and the text below). Short lower-case words (`a`, `of`,
+    `and`, `&`) are not left dangling before the ellipsis: "…Road from a…" reads as a typo."""
     if len(text) <= limit:
         return text
-    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit - 1]
-    return cut.rstrip(" ,;:.-\u2013\u2014") + "\u2026"
+    if " " not in text[:limit]:
+        return text[:limit - 1] + "\u2026"
+    words = text[:limit].rsplit(" ", 1)[0].split(" ")
+    while len(words) > 1 and (words[-1] == "&" or (len(words[-1]) <= 3 and words[-1].islower())):
+        words.pop()
+    return " ".join(words).rstrip(" ,;:.-\u2013\u2014") + "\u2026"
 
 
 #: The smallest text block the book's typography works in (in): about thirty
