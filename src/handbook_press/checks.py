@@ -172,7 +172,7 @@ def check_tool_spellings(book: Book, diagnostics: Diagnostics) -> None:
         counts = Counter(name for name, _ in found)
         if len(counts) < 2:
             continue
-        usual = max(counts, key=lambda name: (counts[name], -[n for n, _ in found].index(name)))
+        usual = max(counts, key=counts.get)  # a Counter keeps the order written: a tie goes to the first
         where = next(location for name, location in found if name == usual)
         for name, location in found:
             if name != usual:
@@ -197,7 +197,7 @@ def check_links(book: Book, diagnostics: Diagnostics) -> None:
                     else f"nowhere in the book")
             diagnostics.error(prose.location, "link-unknown-anchor",
                               f"the link to #{fragment} leads to {what}; link to a section by its file "
-                              "(`model-deployment.md`) or to `#chapter-N` with N as printed")
+                              "(`other-section.md`) or to `#chapter-N` with N as printed")
 
 
 def check_book(book: Book, diagnostics: Diagnostics, content: Path | None = None,

@@ -35,13 +35,15 @@ def render_cover_html(templates: Path, meta: Metadata, section_count: int, times
     return template.render(meta=meta, section_count=section_count, timestamp=timestamp, title_scale=title_scale)
 
 
-def _boxes(box):
+def boxes_of(box):
+    """``box`` and every box below it, in document order."""
     yield box
     for child in getattr(box, "children", ()):
-        yield from _boxes(child)
+        yield from boxes_of(child)
 
 
-def _classes(box) -> set[str]:
+def classes_of(box) -> set[str]:
+    """The HTML classes of the element a WeasyPrint box was made for (none for anonymous boxes)."""
     element = getattr(box, "element", None)
     return set((element.get("class") or "").split()) if element is not None and hasattr(element, "get") else set()
 
@@ -52,13 +54,13 @@ def front_text_overflow(page_box) -> tuple[float, float]:
     fractions of the cover's height; the overflow is 0 or less when the text fits. Text boxes
     are measured, not blocks: `.cover` clips what overflows. What would fall below the page is
     not laid out at all, so text missing from the boxes counts as overflow too, in proportion."""
-    cover = next(box for box in _boxes(page_box) if "cover" in _classes(box))
+    cover = next(box for box in boxes_of(page_box) if "cover" in classes_of(box))
     top, height = cover.border_box_y(), cover.border_height()
-    text = next(box for box in _boxes(cover) if "cover-text" in _classes(box))
+    text = next(box for box in boxes_of(cover) if "cover-text" in classes_of(box))
     # The outermost box of each (its lines and text share its element, and come after it).
-    scaled = list({id(box.element): box for box in reversed(list(_boxes(text)))
-                   if _classes(box) & {"cover-title", "cover-subtitle"}}.values())
-    laid = [box for box in _boxes(text) if hasattr(box, "text")]
+    scaled = list({id(box.element): box for box in reversed(list(boxes_of(text)))
+                   if classes_of(box) & {"cover-title", "cover-subtitle"}}.values())
+    laid = [box for box in boxes_of(text) if hasattr(box, "text")]
     overflow = (max((box.position_y + box.height for box in laid), default=top) - top) / height - TEXT_FOOT
     written = len("".join("".join(text.element.itertext()).split()))
     shown = len("".join("".join(box.text for box in laid).split()))
@@ -72,16 +74,14 @@ def fit_title(lay_out, meta: Metadata):
     title size (1, or less) whose text fits the front cover, and that scale. A title's height
     grows with the square of its size (more lines, each taller), so each try aims at the room
     left; ``CoverTooFull`` when even `MIN_TITLE_SCALE` does not fit."""
-    scale = 1.0
-    for _ in range(8):
+    scale: float | None = 1.0
+    while scale is not None:  # each try is at least 2 % smaller, down to MIN_TITLE_SCALE
         document = lay_out(scale)
         overflow, title_height = front_text_overflow(document.pages[0]._page_box)
         if overflow <= 1e-6:
             return document, scale
         scale = smaller_title(scale, overflow, title_height)
-        if scale is None:
-            break
-    raise title_too_long(meta)
+    raise front_too_full(meta)
 
 
 def smaller_title(scale: float, overflow: float, title_height: float) -> float | None:
@@ -95,7 +95,9 @@ def smaller_title(scale: float, overflow: float, title_height: float) -> float |
     return max(MIN_TITLE_SCALE, scale * math.sqrt(room / title_height) * 0.98)
 
 
-def title_too_long(meta: Metadata) -> CoverTooFull:
+def front_too_full(meta: Metadata) -> CoverTooFull:
+    """The error for a front cover whose text does not fit with the title at `MIN_TITLE_SCALE`:
+    it names the longest of title, subtitle and creator."""
     lengths = {key: len(value) for key, value in (("title", meta.title), ("subtitle", meta.subtitle),
                                                   ("creator", meta.creator)) if value}
     if len(lengths) == 1:

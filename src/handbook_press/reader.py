@@ -150,7 +150,7 @@ class _Draft:
 
 # The books' headings: a section's title is h1, a chapter's h2. A heading in prose goes below
 # the one it is written under, its top level at these, its lower levels in order: `# Notes` in a
-# chapter as h1 would outrank the chapter (and look it in the PDF's tags and the EPUB's outline).
+# chapter as h1 would outrank the chapter in the PDF's tags and the EPUB's outline.
 INTRO_HEADING = 2
 CHAPTER_PROSE_HEADING = 3
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])>")
@@ -375,7 +375,7 @@ class SectionBodyReader:
                                    f"the link {url!r} points outside the content folder; link to a section's "
                                    "file in it, a #anchor or an http(s) URL")
             return None
-        return _section_link_target(path, parts.fragment)
+        return "#" + (parts.fragment or f"section-{slugify(PurePosixPath(path).stem)}")
 
     def _classify(self, url: str, image: bool, index: int) -> str | None:
         parts = urlsplit(url)
@@ -398,7 +398,7 @@ class SectionBodyReader:
             return self._section_link(url, parts, index)
         if not image:
             self.diagnostics.error(self.location(index), "unsafe-url",
-                                   f"the link {url!r} points at a file; link to a section's file (`other.md`), "
+                                   f"the link {url!r} points at a file; link to a section's file (`other-section.md`), "
                                    "a #anchor or an http(s) URL")
             return None
         path = unquote(parts.path)  # Markdown percent-encodes spaces and non-ASCII letters
@@ -420,10 +420,6 @@ class SectionBodyReader:
             self.diagnostics.error(self.location(index), code, f"the image {path!r} {words}")
             return None
         return PurePosixPath(relative).as_posix()
-
-
-def _section_link_target(path: str, fragment: str) -> str:
-    return "#" + (fragment or f"section-{slugify(PurePosixPath(path).stem)}")
 
 
 def _is_file(path: Path) -> bool:

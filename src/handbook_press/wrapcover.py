@@ -39,7 +39,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from .cover import CoverTooFull, front_text_overflow, smaller_title, title_too_long
+from .cover import CoverTooFull, classes_of, front_text_overflow, front_too_full, smaller_title
 from .model import Book
 from .pagegeometry import css_inches
 from .profiles import POINTS_PER_INCH, Paper, PrintProfile, cover_size, get_profile, page_range, spine_width
@@ -325,13 +325,6 @@ def render_wrap_html(book: Book, geometry: CoverGeometry, *, templates: Path, ti
         front=front_markup(templates, book, timestamp, title_scale), show_contents=contents)
 
 
-def _classes(box) -> set[str]:
-    element = getattr(box, "element", None)
-    if element is None or not hasattr(element, "get"):
-        return set()
-    return set((element.get("class") or "").split())
-
-
 def _draws(box) -> bool:
     """Whether the box itself puts ink on the page (text, an image, a border or a background)."""
     from weasyprint.formatting_structure import boxes
@@ -382,7 +375,7 @@ def _check_layout(page_box, g: CoverGeometry) -> _LayoutCheck:
     spine_box = None
     safe = g.safe_area
     for box, transformed in _walk(page_box):
-        classes = _classes(box)
+        classes = classes_of(box)
         if "spine-text" in classes:
             spine_box = box
         if "back-text" in classes:
@@ -495,7 +488,7 @@ def render_wrap_cover(book: Book, profile: "PrintProfile | str", pages: int, *, 
             if overflow > 1e-6:
                 title_scale = smaller_title(title_scale, overflow, title_height)
                 if title_scale is None:
-                    raise title_too_long(book.metadata)
+                    raise front_too_full(book.metadata)
                 continue
             check = _check_layout(document.pages[0]._page_box, g)
             if check.spine_overflow > 1e-6 and not shrunk:
